@@ -1,0 +1,108 @@
+"""Text normalisation shared by the knowledge base and the matcher.
+
+Both sides of a match must go through the same steps, otherwise "Kremlin's"
+in a question and "Russia" in the article would never meet.  The steps are:
+fold (case, accents, punctuation, possessives) -> words -> spelling repair
+(questions only) -> synonym phrases -> stop words -> stems.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from collections.abc import Iterable, Mapping
+
+import snowballstemmer
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+# Written before lower-casing, because "US" and "us" are different words.
+_US_PATTERN = re.compile(r"\bU\.?\s?S\.?(?:\s?A\.?)?(?![A-Za-z])")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"'})
+_POSSESSIVE = re.compile(r"(?<=\w)'s?\b")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+# Words that carry no meaning for matching: function words and the ways
+# people wrap a question ("can you tell me what ...").
+STOP_WORDS = frozenset(
+    """
+    a about above after again all also am an and any anything are aren as at be
+    been being both but by can could couldn did didn do does doesn doing don
+    during each either else ever few for from further get gets getting give go
+    going got had has have having he her here hers herself him himself his how
+    i if in into is isn it its itself just kind know let like lot me mean meant
+    more most much must my myself need no nor not now of off on once only or
+    other our ours out over own please pls plz really regarding said same say
+    says she should so some something sort such tell than that the their theirs
+    them themselves then there these they thing things think this those through
+    thus to too u under until up upon us very via was wasn way we were what
+    whats whatever which while who whom whose why will with within would wouldn
+    yes you your yours yourself explain describe briefly quick quickly summary
+    summarize summarise overall exactly actually basically generally main key
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and punctuation so "Détente's" == "detente"."""
+    text = _US_PATTERN.sub(" USA ", text.translate(_QUOTES))
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _POSSESSIVE.sub("", text.casefold())
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def words(text: str) -> list[str]:
+    return fold(text).split()
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def content_stems(tokens: list[str]) -> list[str]:
+    return [stem(t) for t in tokens if t not in STOP_WORDS]
+
+
+class Synonyms:
+    """Maps every variant phrase to one canonical term, longest phrase first.
+
+    Phrases are compared as content stems, so "sanctions", "sanctioned" and
+    "the Kremlin's" all find their group.  Applied to documents and questions
+    alike, so "the Kremlin" in a question and "Russia" in the article meet.
+    """
+
+    def __init__(self, groups: Mapping[str, Iterable[str]]):
+        self._phrases: dict[tuple[str, ...], str] = {}
+        self.surface_words: set[str] = set()
+        for canonical, variants in groups.items():
+            target = "_".join(content_stems(words(canonical)))
+            for variant in [canonical, *variants]:
+                surface = words(variant)
+                self.surface_words.update(surface)
+                key = tuple(content_stems(surface))
+                if key and target:
+                    self._phrases[key] = target
+        self._longest = max((len(k) for k in self._phrases), default=0)
+
+    def apply(self, stems: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(stems):
+            for size in range(min(self._longest, len(stems) - i), 0, -1):
+                target = self._phrases.get(tuple(stems[i : i + size]))
+                if target is not None:
+                    out.append(target)
+                    i += size
+                    break
+            else:
+                out.append(stems[i])
+                i += 1
+        return out
+
+
+def terms(tokens: list[str], synonyms: Synonyms) -> list[str]:
+    """Canonical content terms of already-folded words."""
+    return synonyms.apply(content_stems(tokens))
