@@ -30,7 +30,7 @@ from rapidfuzz.distance import OSA
 from bot import text as T
 from bot.model import KnowledgeBase, Passage, QAEntry
 
-DEFAULT_MIN_CONFIDENCE = 0.45
+DEFAULT_MIN_CONFIDENCE = 0.4
 MAX_QUESTION_CHARS = 1000
 MAX_SUGGESTIONS = 3
 SUGGESTION_FLOOR = 0.12
@@ -38,7 +38,8 @@ CANDIDATES = 40
 PASSAGE_WEIGHT = 0.9  # curated answers are preferred over raw passages
 LONG_PASSAGE_CHARS = 420
 RECALL_BIAS = 2.0  # F-beta: how much more a key covering the question matters than a tight key
-COVERAGE_POWER = 2.0
+COVERAGE_POWER = 1.5
+UNKNOWN_WEIGHT = 0.8  # a word the KB never uses weighs as much as its rarest word, times this
 
 GREETINGS = frozenset("hi hello hey hiya howdy yo hola greetings morning afternoon evening gm sup".split())
 THANKS = frozenset("thanks thank thx ty cheers appreciated appreciate grateful".split())
@@ -164,7 +165,7 @@ class Engine:
         n = max(len(units), 1)
         self.term_ids = term_ids
         self.idf = np.asarray([math.log(1 + n / max(len(p), 1)) for p in unit_post], dtype=np.float64)
-        self.unknown_idf = math.log(1 + n)
+        self.unknown_idf = UNKNOWN_WEIGHT * math.log(1 + n)
         self.unit_post = [np.asarray(p, dtype=np.int32) for p in unit_post]
         self.key_post = [np.asarray(p, dtype=np.int32) for p in key_post]
         key_total = np.zeros(len(key_texts))
@@ -175,6 +176,7 @@ class Engine:
         self.vocab = surface
         self.vocab_list = sorted(w for w in surface if len(w) >= 4 and not w.isdigit() and w not in T.STOP_WORDS)
         self.stop_list = sorted(T.STOP_WORDS)
+        self.known_stems = {T.stem(w) for w in surface}
 
     # ------------------------------------------------------------ query side
 
@@ -188,15 +190,16 @@ class Engine:
         return [self._repair_word(w) for w in words]
 
     def _repair_word(self, word: str) -> str:
-        if word in self.vocab or word in T.STOP_WORDS or word.isdigit():
+        if word in self.vocab or word in T.STOP_WORDS or word.isdigit() or T.stem(word) in self.known_stems:
             return word
         if len(word) <= 4:
             near = process.extractOne(word, self.stop_list, scorer=OSA.distance, score_cutoff=1)
-            if near and (len(word) <= 3 or sorted(near[0]) == sorted(word)):
+            same_start = near and near[0][0] == word[0]
+            if same_start and (len(word) <= 3 or sorted(near[0]) == sorted(word)):
                 return near[0]
         if len(word) < 4:
             return word
-        max_edits = 1 if len(word) < 8 else 2
+        max_edits = 1 if len(word) < 12 else 2
         near = process.extractOne(word, self.vocab_list, scorer=OSA.distance, score_cutoff=max_edits)
         if near and (len(word) > 4 or near[0][0] == word[0]):
             return near[0]
@@ -235,7 +238,7 @@ class Engine:
     def rank(self, question: str) -> list[tuple[int, float]]:
         """(unit index, confidence) of the best units, best first."""
         folded = T.fold(question)
-        query_terms = list(dict.fromkeys(T.terms(self.repair(folded.split()), self.synonyms)))
+        query_terms = [t for t in dict.fromkeys(T.terms(self.repair(folded.split()), self.synonyms)) if len(t) > 2 or t in self.term_ids]
         if not query_terms:
             return self._rank_phrasing(folded)
         lexical, coverage = self._scores(query_terms)

@@ -156,16 +156,19 @@ class _Lined(dict):
 
     line = 0
     key_lines: dict
+    duplicates: list  # (key, line) of keys written twice; YAML would silently keep the last
 
 
 def _plain(node: yaml.Node):
     if isinstance(node, yaml.MappingNode):
         out = _Lined()
-        out.line, out.key_lines = node.start_mark.line + 1, {}
+        out.line, out.key_lines, out.duplicates = node.start_mark.line + 1, {}, []
         for key_node, value_node in node.value:
             key = _plain(key_node)
+            if key in out:
+                out.duplicates.append((key, key_node.start_mark.line + 1))
             out[key] = _plain(value_node)
-            out.key_lines[key] = key_node.start_mark.line + 1
+            out.key_lines.setdefault(key, key_node.start_mark.line + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_plain(n) for n in node.value]
@@ -195,7 +198,7 @@ def read_yaml(path: Path, shown: str, problems: list[Problem]):
 def _entry_problems(item, shown: str, line: int) -> list[Problem]:
     if not isinstance(item, _Lined):
         return [Problem(shown, line, "each entry must be a mapping with id, question, alternates, answer, cites")]
-    found = []
+    found = [Problem(shown, line, f"field '{key}' is given twice in one entry") for key, line in item.duplicates]
     for key in item:
         if key not in ENTRY_FIELDS:
             found.append(Problem(shown, item.key_lines[key], f"unknown field '{key}' (allowed: {', '.join(ENTRY_FIELDS)})"))
@@ -271,6 +274,8 @@ def load_synonyms(root: Path, problems: list[Problem]) -> dict[str, list[str]]:
     if not isinstance(data, _Lined):
         problems.append(Problem(shown, 1, "synonyms must be a mapping: canonical word -> list of variants"))
         return {}
+    for key, line in data.duplicates:
+        problems.append(Problem(shown, line, f"'{key}' is defined twice (first at line {data.key_lines[key]}); merge the lists"))
     groups = {}
     for key, variants in data.items():
         if not isinstance(key, str) or not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):

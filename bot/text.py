@@ -38,8 +38,11 @@ STOP_WORDS = frozenset(
     them themselves then there these they thing things think this those through
     thus to too u under until up upon us very via was wasn way we were what
     whats whatever which while who whom whose why will with within would wouldn
-    yes you your yours yourself explain describe briefly quick quickly summary
-    summarize summarise overall exactly actually basically generally main key
+    yes you your yours yourself explain describe briefly quick quickly overall
+    exactly actually basically generally main mention mentions mentioned discuss
+    discusses discussed consider considers considered make makes made bring
+    brings closer likely chance chances right currently pick picked chose chosen
+    choose selected according anyway per still even yet care cares caring
     """.split()
 )
 
