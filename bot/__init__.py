@@ -1,0 +1,1 @@
+"""A Telegram bot that answers questions about a body of documents, with citations."""
