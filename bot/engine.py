@@ -33,7 +33,7 @@ from bot.model import KnowledgeBase, Passage, QAEntry
 DEFAULT_MIN_CONFIDENCE = 0.4
 MAX_QUESTION_CHARS = 1000
 MAX_SUGGESTIONS = 3
-SUGGESTION_FLOOR = 0.12
+SUGGESTION_FLOOR = 0.3
 CANDIDATES = 40
 PASSAGE_WEIGHT = 0.9  # curated answers are preferred over raw passages
 LONG_PASSAGE_CHARS = 420
@@ -175,7 +175,9 @@ class Engine:
         surface = vocab | self.synonyms.surface_words
         self.vocab = surface
         self.vocab_list = sorted(w for w in surface if len(w) >= 4 and not w.isdigit() and w not in T.STOP_WORDS)
-        self.stop_list = sorted(T.STOP_WORDS)
+        self.stops_by_initial: dict[str, list[str]] = {}
+        for w in sorted(T.STOP_WORDS, key=lambda w: (-len(w), w)):  # ties go to the longer word: "wat" -> "what"
+            self.stops_by_initial.setdefault(w[0], []).append(w)
         self.known_stems = {T.stem(w) for w in surface}
 
     # ------------------------------------------------------------ query side
@@ -193,9 +195,9 @@ class Engine:
         if word in self.vocab or word in T.STOP_WORDS or word.isdigit() or T.stem(word) in self.known_stems:
             return word
         if len(word) <= 4:
-            near = process.extractOne(word, self.stop_list, scorer=OSA.distance, score_cutoff=1)
-            same_start = near and near[0][0] == word[0]
-            if same_start and (len(word) <= 3 or sorted(near[0]) == sorted(word)):
+            same_start = self.stops_by_initial.get(word[0], [])
+            near = process.extractOne(word, same_start, scorer=OSA.distance, score_cutoff=1)
+            if near and (len(word) <= 3 or sorted(near[0]) == sorted(word)):
                 return near[0]
         if len(word) < 4:
             return word
@@ -235,8 +237,12 @@ class Engine:
         np.maximum.at(best, owners, per_key)
         return best
 
-    def rank(self, question: str) -> list[tuple[int, float]]:
-        """(unit index, confidence) of the best units, best first."""
+    def rank(self, question: str) -> list[tuple[int, float, float]]:
+        """(unit index, confidence, match score) of the best units, best first.
+
+        The match score ignores how much of the question the KB knows; it
+        orders "did you mean" suggestions for questions that are declined.
+        """
         folded = T.fold(question)
         query_terms = [t for t in dict.fromkeys(T.terms(self.repair(folded.split()), self.synonyms)) if len(t) > 2 or t in self.term_ids]
         if not query_terms:
@@ -252,16 +258,16 @@ class Engine:
         score *= np.asarray([1.0 if self.units[u].entry else PASSAGE_WEIGHT for u in candidates])
         confidence = np.clip(score * coverage**COVERAGE_POWER, 0.0, 1.0)
         order = np.argsort(-confidence)
-        return [(int(candidates[i]), float(confidence[i])) for i in order]
+        return [(int(candidates[i]), float(confidence[i]), float(score[i])) for i in order]
 
-    def _rank_phrasing(self, folded: str) -> list[tuple[int, float]]:
+    def _rank_phrasing(self, folded: str) -> list[tuple[int, float, float]]:
         """Questions made only of common words ("what is this about?"): whole-phrase match."""
         hits = process.extract(folded, self.key_folded, scorer=fuzz.ratio, limit=CANDIDATES, score_cutoff=60)
         best: dict[int, float] = {}
         for _, score, k in hits:
             u = int(self.key_unit[k])
             best[u] = max(best.get(u, 0.0), (score / 100.0) ** 3)
-        return sorted(best.items(), key=lambda item: -item[1])
+        return sorted(((u, c, c) for u, c in best.items()), key=lambda item: -item[1])
 
     # ------------------------------------------------------------ answers
 
@@ -277,7 +283,7 @@ class Engine:
             return Answer(question=question, kind=social, suggestions=self.starter_questions())
         ranked = self.rank(stripped)
         if ranked and ranked[0][1] >= self.min_confidence:
-            unit_index, confidence = ranked[0]
+            unit_index, confidence, _ = ranked[0]
             return self._answer_from(question, self.units[unit_index], confidence, stripped)
         confidence = ranked[0][1] if ranked else 0.0
         return Answer(question=question, kind="declined", confidence=round(confidence, 4), suggestions=self._suggest(ranked))
@@ -331,11 +337,11 @@ class Engine:
             sources=tuple(sorted(self.kb.sources_for(passage).items())),
         )
 
-    def _suggest(self, ranked: list[tuple[int, float]]) -> list[str]:
+    def _suggest(self, ranked: list[tuple[int, float, float]]) -> list[str]:
         out: list[str] = []
-        for unit_index, confidence in ranked:
+        for unit_index, _, score in sorted(ranked, key=lambda r: -r[2]):
             entry = self.units[unit_index].entry
-            if confidence < SUGGESTION_FLOOR or len(out) == MAX_SUGGESTIONS:
+            if score < SUGGESTION_FLOOR or len(out) == MAX_SUGGESTIONS:
                 break
             if entry and entry.question not in out:
                 out.append(entry.question)
