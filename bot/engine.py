@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,6 +100,13 @@ class _Unit:
     passage: Passage | None
 
 
+def _group(terms: np.ndarray, owners: np.ndarray, n_terms: int) -> list[np.ndarray]:
+    """Inverted index: for each term id, the sorted owner ids that contain it."""
+    order = np.lexsort((owners, terms))
+    bounds = np.cumsum(np.bincount(terms, minlength=n_terms))[:-1]
+    return np.split(owners[order].astype(np.int32), bounds)
+
+
 class Engine:
     def __init__(self, kb: KnowledgeBase, min_confidence: float = DEFAULT_MIN_CONFIDENCE):
         self.kb = kb
@@ -107,78 +116,70 @@ class Engine:
 
     # ------------------------------------------------------------ index
 
-    def _build(self) -> None:
-        units: list[_Unit] = []
-        unit_texts: list[list[str]] = []
-        key_texts: list[str] = []
-        key_folded: list[str] = []
-        key_unit: list[int] = []
-        vocab: set[str] = set()
-
-        def add_unit(unit: _Unit, keys: list[str], body: str) -> None:
-            index = len(units)
-            units.append(unit)
-            folded_keys = [T.fold(k) for k in keys]
-            for k in folded_keys:
-                key_folded.append(k)
-                key_texts.append(" ".join(T.terms(k.split(), self.synonyms)))
-                key_unit.append(index)
-                vocab.update(k.split())
-            body_words = T.words(body)
-            vocab.update(body_words)
-            unit_texts.append([t for k in key_texts[len(key_texts) - len(keys) :] for t in k.split()] + T.terms(body_words, self.synonyms))
-
+    def _sources(self) -> Iterator[tuple[_Unit, list[str], str]]:
+        """Each unit with its keys (phrasings to match) and extra body text."""
         for entry in self.kb.entries:
             cited = " ".join(self.kb.passages[c].section for c in entry.cites)
-            add_unit(_Unit(entry, None), [entry.question, *entry.alternates], f"{entry.answer} {cited}")
+            yield _Unit(entry, None), [entry.question, *entry.alternates], f"{entry.answer} {cited}"
         for doc in self.kb.documents:
             for passage in doc.passages:
                 keys = _SENTENCE.split(passage.text) if passage.kind == "paragraph" else [passage.text]
-                add_unit(_Unit(None, passage), keys, f"{passage.section} {doc.title}")
+                yield _Unit(None, passage), keys, f"{passage.section} {doc.title}"
 
-        self.units = units
-        self.key_texts = key_texts
-        self.key_folded = key_folded
-        self.key_unit = np.asarray(key_unit, dtype=np.int32)
-        self.unit_keys: list[list[int]] = [[] for _ in units]
-        for k, u in enumerate(key_unit):
-            self.unit_keys[u].append(k)
-
-        term_ids: dict[str, int] = {}
-        unit_post: list[list[int]] = []
-        key_post: list[list[int]] = []
+    def _build(self) -> None:
+        # Postings are collected as flat (term, owner) int arrays and grouped
+        # with numpy: per-term Python lists would cost ~10x the memory.
+        self.units: list[_Unit] = []
+        self.key_texts: list[str] = []
+        self.key_folded: list[str] = []
+        self.term_ids: dict[str, int] = {}
+        starts, unit_t, unit_u, key_t, key_k = (array("q") for _ in range(5))
+        vocab: set[str] = set()
 
         def tid(term: str) -> int:
-            if term not in term_ids:
-                term_ids[term] = len(term_ids)
-                unit_post.append([])
-                key_post.append([])
-            return term_ids[term]
+            return self.term_ids.setdefault(term, len(self.term_ids))
 
-        for u, bag in enumerate(unit_texts):
-            for t in set(bag):
-                unit_post[tid(t)].append(u)
-        for k, key in enumerate(key_texts):
-            for t in set(key.split()):
-                key_post[tid(t)].append(k)
+        for unit, keys, body in self._sources():
+            u = len(self.units)
+            self.units.append(unit)
+            starts.append(len(self.key_texts))
+            bag: set[str] = set()
+            for key in keys:
+                folded = T.fold(key)
+                words = folded.split()
+                vocab.update(words)
+                terms = T.terms(words, self.synonyms)
+                for t in set(terms):
+                    key_t.append(tid(t))
+                    key_k.append(len(self.key_texts))
+                self.key_texts.append(" ".join(terms))
+                self.key_folded.append(folded)
+                bag.update(terms)
+            body_words = T.words(body)
+            vocab.update(body_words)
+            bag.update(T.terms(body_words, self.synonyms))
+            for t in bag:
+                unit_t.append(tid(t))
+                unit_u.append(u)
 
-        n = max(len(units), 1)
-        self.term_ids = term_ids
-        self.idf = np.asarray([math.log(1 + n / max(len(p), 1)) for p in unit_post], dtype=np.float64)
+        n_terms, n = len(self.term_ids), max(len(self.units), 1)
+        unit_t_arr, key_t_arr = np.frombuffer(unit_t, dtype=np.int64), np.frombuffer(key_t, dtype=np.int64)
+        self.unit_post = _group(unit_t_arr, np.frombuffer(unit_u, dtype=np.int64), n_terms)
+        self.key_post = _group(key_t_arr, np.frombuffer(key_k, dtype=np.int64), n_terms)
+        self.idf = np.log1p(n / np.maximum(np.bincount(unit_t_arr, minlength=n_terms), 1))
         self.unknown_idf = UNKNOWN_WEIGHT * math.log(1 + n)
-        self.unit_post = [np.asarray(p, dtype=np.int32) for p in unit_post]
-        self.key_post = [np.asarray(p, dtype=np.int32) for p in key_post]
-        key_total = np.zeros(len(key_texts))
-        for t, posting in enumerate(self.key_post):
-            np.add.at(key_total, posting, self.idf[t])
+        key_total = np.bincount(np.frombuffer(key_k, dtype=np.int64), weights=self.idf[key_t_arr], minlength=len(self.key_texts))
         self.key_total = np.maximum(key_total, 1e-9)
-        surface = vocab | self.synonyms.surface_words
-        self.vocab = surface
-        self.vocab_list = sorted(w for w in surface if len(w) >= 4 and not w.isdigit() and w not in T.STOP_WORDS)
+        # Each unit's keys are one contiguous run: [key_starts[u], key_ends[u]).
+        self.key_starts = np.frombuffer(starts, dtype=np.int64).copy()
+        self.key_ends = np.append(self.key_starts[1:], len(self.key_texts))
+
+        self.vocab = vocab | self.synonyms.surface_words
+        self.vocab_list = sorted(w for w in self.vocab if len(w) >= 4 and not w.isdigit() and w not in T.STOP_WORDS)
+        self.known_stems = {T.stem(w) for w in self.vocab}
         self.stops_by_initial: dict[str, list[str]] = {}
         for w in sorted(T.STOP_WORDS, key=lambda w: (-len(w), w)):  # ties go to the longer word: "wat" -> "what"
             self.stops_by_initial.setdefault(w[0], []).append(w)
-        self.known_stems = {T.stem(w) for w in surface}
 
     # ------------------------------------------------------------ query side
 
@@ -223,13 +224,13 @@ class Engine:
         precision = key_hits / self.key_total
         b2 = RECALL_BIAS**2
         f = np.where(key_hits > 0, (1 + b2) * precision * recall / np.maximum(b2 * precision + recall, 1e-9), 0.0)
-        best_key = np.zeros(len(self.units))
-        np.maximum.at(best_key, self.key_unit, f)
+        best_key = np.maximum.reduceat(f, self.key_starts)
         return 0.7 * best_key + 0.3 * (unit_hits / total), coverage
 
     def _fuzzy(self, candidates: np.ndarray, query_terms: list[str], folded: str) -> np.ndarray:
-        keys = [k for u in candidates for k in self.unit_keys[u]]
-        owners = np.asarray([i for i, u in enumerate(candidates) for _ in self.unit_keys[u]])
+        spans = [range(self.key_starts[u], self.key_ends[u]) for u in candidates]
+        keys = [k for span in spans for k in span]
+        owners = np.repeat(np.arange(len(candidates)), [len(span) for span in spans])
         canon = process.cdist([" ".join(sorted(query_terms))], [" ".join(sorted(self.key_texts[k].split())) for k in keys], scorer=fuzz.ratio)[0]
         raw = process.cdist([folded], [self.key_folded[k] for k in keys], scorer=fuzz.ratio)[0]
         per_key = np.maximum(canon, 0.9 * raw) / 100.0
@@ -265,7 +266,7 @@ class Engine:
         hits = process.extract(folded, self.key_folded, scorer=fuzz.ratio, limit=CANDIDATES, score_cutoff=60)
         best: dict[int, float] = {}
         for _, score, k in hits:
-            u = int(self.key_unit[k])
+            u = int(np.searchsorted(self.key_starts, k, side="right")) - 1
             best[u] = max(best.get(u, 0.0), (score / 100.0) ** 3)
         return sorted(((u, c, c) for u, c in best.items()), key=lambda item: -item[1])
 

@@ -50,8 +50,9 @@ STOP_WORDS = frozenset(
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation so "Détente's" == "detente"."""
     text = _US_PATTERN.sub(" USA ", text.translate(_QUOTES))
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _POSSESSIVE.sub("", text.casefold())
     return _NON_WORD.sub(" ", text).strip()
 
@@ -89,11 +90,16 @@ class Synonyms:
                 if key and target:
                     self._phrases[key] = target
         self._longest = max((len(k) for k in self._phrases), default=0)
+        self._starts = {k[0] for k in self._phrases}
 
     def apply(self, stems: list[str]) -> list[str]:
         out: list[str] = []
         i = 0
         while i < len(stems):
+            if stems[i] not in self._starts:
+                out.append(stems[i])
+                i += 1
+                continue
             for size in range(min(self._longest, len(stems) - i), 0, -1):
                 target = self._phrases.get(tuple(stems[i : i + size]))
                 if target is not None:
