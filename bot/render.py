@@ -10,7 +10,9 @@ import html
 import re
 from collections.abc import Iterable
 
+from bot.briefing import Briefing, Point, SectionBrief
 from bot.engine import Answer, Citation
+from bot.model import Document
 
 TELEGRAM_LIMIT = 4096
 QUOTE_CHARS = 220
@@ -165,3 +167,55 @@ def pack(blocks: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
     if current:
         messages.append(current)
     return messages
+
+
+# ---------------------------------------------------------------- briefings
+
+
+def _sources_line(sources: dict[int, str]) -> str:
+    links = " ".join(f'<a href="{html.escape(url)}">[{n}]</a>' for n, url in sorted(sources.items()))
+    return f"Sources: {links}" if links else ""
+
+
+def _point_line(point: Point) -> str:
+    return f"• {esc(point.text)} <i>[{esc(point.passage.id.split(':')[-1])}]</i>"
+
+
+def section_html(section: SectionBrief) -> str:
+    """A section's key points; each point is the document's own words, cited by passage id."""
+    rows = [p for p in section.points if p.passage.cells]
+    lines = [f"<b>{esc(section.title)}</b>"] + [_point_line(p) for p in section.points if not p.passage.cells]
+    if rows:
+        lines.append(f"<i>{esc(' — '.join(section.table_columns))}:</i>")
+        lines += [_point_line(p) for p in rows]
+    return "\n".join(lines)
+
+
+def briefing_html(briefings: list[Briefing], heading: str = "Briefing") -> list[str]:
+    blocks = []
+    for brief in briefings:
+        doc = brief.document
+        blocks.append(f"<b>{esc(heading)}: {esc(doc.title)}</b>\n{esc(brief.overview.text)} <i>[{esc(brief.overview.passage.id.split(':')[-1])}]</i>")
+        blocks += [section_html(s) for s in brief.sections]
+        footer = _sources_line(doc.sources)
+        blocks.append(f"<i>Points cite passages of “{esc(doc.title)}” by id (see /topics).</i>" + (f"\n{footer}" if footer else ""))
+    return pack(blocks)
+
+
+def daily_summary_html(briefings: list[Briefing]) -> str:
+    """The daily summary is always one message, so a delivery is one send."""
+    messages = briefing_html(briefings, heading="Daily summary")
+    if len(messages) == 1:
+        return messages[0]
+    return _hard_split(messages[0], TELEGRAM_LIMIT - 40)[0] + "\n…\n<i>Full briefing: /brief</i>"
+
+
+def sources_html(documents: list[Document]) -> str:
+    blocks = []
+    for doc in documents:
+        lines = [f"<b>{esc(doc.title)}</b>"]
+        lines += [f'[{n}] <a href="{html.escape(url)}">{esc(url)}</a>' for n, url in sorted(doc.sources.items())]
+        if not doc.sources:
+            lines.append("<i>This document cites no external sources.</i>")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
