@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 CREATE TABLE IF NOT EXISTS deliveries (
     chat_id     INTEGER NOT NULL,
     day         TEXT NOT NULL,          -- the subscriber's local date of the summary
-    status      TEXT NOT NULL,          -- sent | blocked | failed
+    status      TEXT NOT NULL,          -- sending | sent | blocked | failed
     attempts    INTEGER NOT NULL DEFAULT 0,
     updated_at  REAL NOT NULL,
     PRIMARY KEY (chat_id, day)
@@ -92,7 +92,7 @@ class Store:
 
     def delivered(self, chat_id: int, day: str) -> bool:
         row = self.db.execute("SELECT status FROM deliveries WHERE chat_id = ? AND day = ?", (chat_id, day)).fetchone()
-        return bool(row) and row[0] in ("sent", "blocked")
+        return bool(row) and row[0] in ("sending", "sent", "blocked")
 
     def record_delivery(self, chat_id: int, day: str, status: str) -> None:
         self.db.execute(
