@@ -42,6 +42,7 @@ class FakeTelegram:
         self.rng = random.Random(seed)
         self.fault_rate = fault_rate
         self.fault_exempt: set[str] = {"getMe", "getUpdates", "deleteWebhook", "setMyCommands"}
+        self.trip: tuple[int, object] | None = None  # (n, fn): call fn() once n messages were delivered
         self._updates: list[dict] = []
         self._next_update = 1
         self._next_message = 1000
@@ -218,6 +219,10 @@ class FakeTelegram:
         status, payload = fault or (200, {"ok": True, "result": self._result(method, params)})
         with self._cond:
             self.calls.append(Call(method, params, status))
+            delivered = sum(1 for c in self.calls if c.method == "sendMessage" and c.status == 200)
+        if self.trip and method == "sendMessage" and delivered >= self.trip[0]:
+            fn, self.trip = self.trip[1], None
+            fn()
         return status, payload
 
     def _get_updates(self, params: dict) -> list[dict]:

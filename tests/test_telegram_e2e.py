@@ -241,16 +241,27 @@ async def test_a_crash_mid_broadcast_resumes_with_no_duplicates_and_no_gaps(fake
     subscribers = list(range(10_000, 10_120))
     for chat_id in subscribers:
         store.subscribe(chat_id, "private", "08:00", "UTC")
-    async with running(fake, tmp_path) as app:
-        fake.message(ADMIN, "/broadcast")
-        await until(lambda: len([c for c in fake.sent() if c["chat_id"] in subscribers]) >= 30)
-        for task in asyncio.all_tasks():  # the crash: the broadcast dies wherever it is
+    crashed = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def crash() -> None:  # the broadcast dies right after the 45th message reached "Telegram"
+        for task in asyncio.all_tasks(loop):
             if task.get_name() == "broadcast":
                 task.cancel()
+        crashed.set()
+
+    fake.trip = (45, lambda: loop.call_soon_threadsafe(crash))
+    async with running(fake, tmp_path):
+        fake.message(ADMIN, "/broadcast")
+        await asyncio.wait_for(crashed.wait(), 15)
     delivered_before = len([c for c in fake.sent() if c["chat_id"] in subscribers])
     assert delivered_before < len(subscribers)
     async with running(fake, tmp_path):
-        await until(lambda: len([c for c in fake.sent() if c["chat_id"] in subscribers]) >= len(subscribers))
+        try:
+            await until(lambda: len([c for c in fake.sent() if c["chat_id"] in subscribers]) >= len(subscribers))
+        except AssertionError:
+            missing = [c for c in subscribers if not fake.sent(c)]
+            raise AssertionError(f"missing {missing} statuses {[store.deliveries().get(c) for c in missing]} before={delivered_before}")
         await asyncio.sleep(0.3)
     per_chat = [len(fake.sent(chat_id)) for chat_id in subscribers]
     assert per_chat == [1] * len(subscribers)
