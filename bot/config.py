@@ -22,6 +22,7 @@ DEFAULT_DAILY_TIME = "08:00"
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_WEBHOOK_LISTEN = "0.0.0.0"
 DEFAULT_WEBHOOK_PORT = 8443
+DEFAULT_SEND_RATE = 30  # Telegram's overall limit, messages per second
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -44,6 +45,7 @@ class Settings:
     webhook_port: int
     webhook_secret: str | None
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    send_rate: float = DEFAULT_SEND_RATE
 
     def __repr__(self) -> str:  # never print the token, even in a traceback
         return f"Settings(db_path={self.db_path!s}, admins={sorted(self.admin_ids)}, base_url={self.base_url!r})"
@@ -114,6 +116,12 @@ def load_settings(env: dict[str, str] | None = None, knowledge_dir: str | None =
     base_url = values.get("TELEGRAM_BASE_URL") or None
     if base_url and not re.match(r"^https?://", base_url):
         raise ConfigError("TELEGRAM_BASE_URL must start with http:// or https://, e.g. http://127.0.0.1:8081/bot")
+    try:
+        send_rate = float(values.get("BOT_SEND_RATE") or DEFAULT_SEND_RATE)
+        if send_rate <= 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError("BOT_SEND_RATE must be a positive number of messages per second (Telegram allows 30)") from None
     kb = Path(knowledge_dir or values.get("BOT_KNOWLEDGE_DIR") or DEFAULT_KB_DIR)
     if not kb.is_dir():
         raise ConfigError(f"BOT_KNOWLEDGE_DIR '{kb}' is not a directory; point it at a folder with sources/ inside")
@@ -131,4 +139,5 @@ def load_settings(env: dict[str, str] | None = None, knowledge_dir: str | None =
         webhook_port=int(port_text),
         webhook_secret=values.get("BOT_WEBHOOK_SECRET") or None,
         min_confidence=DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence,
+        send_rate=send_rate,
     )

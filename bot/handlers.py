@@ -6,10 +6,12 @@ matching logic lives here.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from uuid import uuid4
 
 from telegram import (
@@ -24,7 +26,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -45,6 +47,8 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 ADMIN_CACHE_S = 60
+REPLY_RETRIES = 3
+REPLY_BACKOFF_S = 0.2
 INLINE_CACHE_S = 60
 FLOOD_WINDOW_S = 10.0
 FLOOD_MAX_MESSAGES = 8
@@ -123,8 +127,26 @@ async def send_answer(message: Message, context: ContextTypes.DEFAULT_TYPE, ques
     keyboard = question_buttons(library, answer.suggestions) if answer.kind != "answer" else None
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        await message.reply_html(part, reply_markup=keyboard if last else None, disable_web_page_preview=True, do_quote=chat.type != ChatType.PRIVATE)
+        await with_retries(
+            lambda: message.reply_html(part, reply_markup=keyboard if last else None, disable_web_page_preview=True, do_quote=chat.type != ChatType.PRIVATE)
+        )
     return answer
+
+
+async def with_retries(send: Callable[[], Awaitable[Message]]) -> Message | None:
+    """Replies survive a passing server error or dropped connection; a refusal (403, 400) is final."""
+    for attempt in range(REPLY_RETRIES + 1):
+        try:
+            return await send()
+        except (Forbidden, BadRequest):
+            raise
+        except RetryAfter as exc:
+            await asyncio.sleep(delivery.retry_seconds(exc))
+        except NetworkError:
+            if attempt == REPLY_RETRIES:
+                raise
+            await asyncio.sleep(REPLY_BACKOFF_S * 2**attempt)
+    return None
 
 
 async def too_fast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -418,13 +440,13 @@ async def post_shutdown(application: Application) -> None:
 
 
 def build_application(conf: Settings, rate_limiter: AIORateLimiter | None = None) -> Application:
-    """The bot, wired up; rate_limiter defaults to Telegram's limits (30/s overall, 20/min per group)."""
+    """The bot, wired up; rate_limiter defaults to Telegram's limits (BOT_SEND_RATE overall, 20/min per group)."""
     library = Library(conf)
     db = Store(conf.db_path)
     builder = (
         Application.builder()
         .token(conf.token)
-        .rate_limiter(rate_limiter or delivery.DeliveryRateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=3))
+        .rate_limiter(rate_limiter or delivery.DeliveryRateLimiter(overall_max_rate=conf.send_rate, group_max_rate=20, max_retries=3))
         .concurrent_updates(True)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -7,6 +7,7 @@ day's summary.  All SQL goes through parameters.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ CREATE TABLE IF NOT EXISTS questions (
     asked_at    REAL NOT NULL
 );
 """
+
+
+# Anything shaped like a bot token that a user pastes is not kept: /stats shows logged questions.
+TOKEN_LIKE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ class Store:
     def log_question(self, chat_id: int, chat_type: str, text: str | None, kind: str, answered: bool, entry_id: str = "") -> None:
         self.db.execute(
             "INSERT INTO questions (chat_id, chat_type, text, kind, answered, entry_id, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (chat_id, chat_type, text, kind, int(answered), entry_id or None, time.time()),
+            (chat_id, chat_type, TOKEN_LIKE.sub("[REDACTED]", text) if text else text, kind, int(answered), entry_id or None, time.time()),
         )
 
     def question_stats(self, top: int = 5) -> dict:
