@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class FakeTelegram:
         self.rng = random.Random(seed)
         self.fault_rate = fault_rate
         self.fault_exempt: set[str] = {"getMe", "getUpdates", "deleteWebhook", "setMyCommands"}
+        self.delivered = 0  # successful sendMessage calls
         self.trip: tuple[int, object] | None = None  # (n, fn): call fn() once n messages were delivered
         self._updates: list[dict] = []
         self._next_update = 1
@@ -152,6 +154,11 @@ class FakeTelegram:
             def log_message(self, *args) -> None:  # quiet
                 pass
 
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out as two writes; without this, Nagle + delayed ACK add 40 ms each.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -219,8 +226,9 @@ class FakeTelegram:
         status, payload = fault or (200, {"ok": True, "result": self._result(method, params)})
         with self._cond:
             self.calls.append(Call(method, params, status))
-            delivered = sum(1 for c in self.calls if c.method == "sendMessage" and c.status == 200)
-        if self.trip and method == "sendMessage" and delivered >= self.trip[0]:
+            if method == "sendMessage" and status == 200:
+                self.delivered += 1
+        if self.trip and self.delivered >= self.trip[0]:
             fn, self.trip = self.trip[1], None
             fn()
         return status, payload
