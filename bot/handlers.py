@@ -133,9 +133,9 @@ async def send_answer(message: Message, context: ContextTypes.DEFAULT_TYPE, ques
     return answer
 
 
-async def with_retries(send: Callable[[], Awaitable[Message]]) -> Message | None:
-    """Replies survive a passing server error or dropped connection; a refusal (403, 400) is final."""
-    for attempt in range(REPLY_RETRIES + 1):
+async def with_retries(send: Callable[[], Awaitable[Message]]) -> Message:
+    """Replies survive a passing server error, dropped connection or flood wait; a refusal (403, 400) is final."""
+    for attempt in range(REPLY_RETRIES):
         try:
             return await send()
         except (Forbidden, BadRequest):
@@ -143,10 +143,8 @@ async def with_retries(send: Callable[[], Awaitable[Message]]) -> Message | None
         except RetryAfter as exc:
             await asyncio.sleep(delivery.retry_seconds(exc))
         except NetworkError:
-            if attempt == REPLY_RETRIES:
-                raise
             await asyncio.sleep(REPLY_BACKOFF_S * 2**attempt)
-    return None
+    return await send()
 
 
 async def too_fast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -326,7 +324,7 @@ async def show_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await refuse_non_admin(update, context):
         return
-    status = await update.effective_message.reply_text("Broadcasting today's summary…")
+    status = await with_retries(lambda: update.effective_message.reply_text("Broadcasting today's summary…"))
     # In the background, so answers to everyone else keep flowing meanwhile.
     context.application.create_task(_broadcast_with_progress(context, status, update.effective_user.id), name="broadcast")
 
@@ -336,12 +334,14 @@ async def _broadcast_with_progress(context: ContextTypes.DEFAULT_TYPE, status: M
         try:
             await status.edit_text(f"Broadcasting… {tally.done}/{tally.total} (sent {tally.sent}, blocked {tally.blocked}, failed {tally.failed})")
         except TelegramError:
-            pass
+            pass  # a missed progress update is harmless
 
     tally = await delivery.run_broadcast(context.application, admin_id, progress)
-    await status.edit_text(
-        f"Broadcast done: {tally.sent} sent, {tally.skipped} already had today's summary, "
-        f"{tally.blocked} blocked (unsubscribed), {tally.failed} failed (retried at next start)."
+    await with_retries(
+        lambda: status.edit_text(
+            f"Broadcast done: {tally.sent} sent, {tally.skipped} already had today's summary, "
+            f"{tally.blocked} blocked (unsubscribed), {tally.failed} failed (retried at next start)."
+        )
     )
 
 

@@ -34,7 +34,7 @@ class Call:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN, seed: int | None = None, fault_rate: float = 0.0):
+    def __init__(self, token: str = TOKEN, seed: int | None = None, fault_rate: float = 0.0, timeout_rate: float = 0.0, timeout_s: float = 0.0):
         self.token = token
         self.calls: list[Call] = []
         self.blocked: set[int] = set()
@@ -42,6 +42,8 @@ class FakeTelegram:
         self.scripted: list[tuple[str, int, int, int | None]] = []  # (method, status, retry_after, chat_id or None) to return next
         self.rng = random.Random(seed)
         self.fault_rate = fault_rate
+        self.timeout_rate = timeout_rate  # requests left hanging past the client's read timeout, then dropped
+        self.timeout_s = timeout_s
         self.fault_exempt: set[str] = {"getMe", "getUpdates", "deleteWebhook", "setMyCommands"}
         self.delivered = 0  # successful sendMessage calls
         self.trip: tuple[int, object] | None = None  # (n, fn): call fn() once n messages were delivered
@@ -212,8 +214,15 @@ class FakeTelegram:
                 if m == method and chat_id in (None, params.get("chat_id")):
                     del self.scripted[i]
                     return status, _error(status, retry_after)
-        if self.fault_rate and method not in self.fault_exempt and self.rng.random() < self.fault_rate:
+        if method in self.fault_exempt:
+            return None
+        with self._cond:
+            roll = self.rng.random()
             status = self.rng.choice([500, 429, 0, 502])
+        if roll < self.timeout_rate:
+            time.sleep(self.timeout_s)
+            return 0, {}
+        if roll < self.timeout_rate + self.fault_rate:
             return status, _error(status, 1)
         return None
 
