@@ -41,6 +41,11 @@ PASSAGE_WEIGHT = 0.9  # curated answers are preferred over raw passages
 LONG_PASSAGE_CHARS = 420
 RECALL_BIAS = 2.0  # F-beta: how much more a key covering the question matters than a tight key
 COVERAGE_POWER = 1.5
+MIN_SUBSTITUTION_LENGTH = 7  # shorter words are repaired only for a missing, extra or swapped letter
+PHRASING_WEIGHT = 0.5
+FUZZY_SHARE = 0.35  # of the final score, from rapidfuzz similarity to the best key
+RAW_FUZZY_WEIGHT = 0.9  # similarity of the raw wording, relative to that of the canonical terms
+BAG_SHARE = 0.3  # of the term score, from the unit's whole text rather than its best key
 UNKNOWN_WEIGHT = 0.8  # a word the KB never uses weighs as much as its rarest word, times this
 
 GREETINGS = frozenset("hi hello hey hiya howdy yo hola greetings morning afternoon evening gm sup".split())
@@ -60,6 +65,17 @@ HELP_PHRASES = (
     "how do you work",
     "who are you",
     "what are you",
+)
+# Questions that want a date, time or quantity can only be answered by a text that has one.
+_EXPECTS_FIGURE = re.compile(
+    r"^\W*(when\b|what (year|date|day|time)\b|which (year|date|day)\b|how (many|much|old|long|far|big|large|tall|often)\b)", re.I
+)
+_HAS_FIGURE = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|daily|weekly|monthly|yearly|annual|"
+    r"regular|regularly|often|frequent)\b",
+    re.I,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"'])")
 
@@ -135,6 +151,7 @@ class Engine:
         self.term_ids: dict[str, int] = {}
         starts, unit_t, unit_u, key_t, key_k = (array("q") for _ in range(5))
         vocab: set[str] = set()
+        in_documents: set[int] = set()
 
         def tid(term: str) -> int:
             return self.term_ids.setdefault(term, len(self.term_ids))
@@ -161,12 +178,19 @@ class Engine:
             for t in bag:
                 unit_t.append(tid(t))
                 unit_u.append(u)
+            if unit.passage is not None:
+                in_documents.update(self.term_ids[t] for t in bag)
 
         n_terms, n = len(self.term_ids), max(len(self.units), 1)
         unit_t_arr, key_t_arr = np.frombuffer(unit_t, dtype=np.int64), np.frombuffer(key_t, dtype=np.int64)
         self.unit_post = _group(unit_t_arr, np.frombuffer(unit_u, dtype=np.int64), n_terms)
         self.key_post = _group(key_t_arr, np.frombuffer(key_k, dtype=np.int64), n_terms)
         self.idf = np.log1p(n / np.maximum(np.bincount(unit_t_arr, minlength=n_terms), 1))
+        # A word only curated phrasings use ("plan", "take") helps match phrasing but is not
+        # a meaningful word of the documents, however rare it is.
+        phrasing_only = np.ones(n_terms, dtype=bool)
+        phrasing_only[list(in_documents)] = False
+        self.idf[phrasing_only] *= PHRASING_WEIGHT
         self.unknown_idf = UNKNOWN_WEIGHT * math.log(1 + n)
         key_total = np.bincount(np.frombuffer(key_k, dtype=np.int64), weights=self.idf[key_t_arr], minlength=len(self.key_texts))
         self.key_total = np.maximum(key_total, 1e-9)
@@ -198,15 +222,19 @@ class Engine:
         if len(word) <= 4:
             same_start = self.stops_by_initial.get(word[0], [])
             near = process.extractOne(word, same_start, scorer=OSA.distance, score_cutoff=1)
-            if near and (len(word) <= 3 or sorted(near[0]) == sorted(word)):
+            # only a dropped letter ("wat") or swapped ones ("teh"): "dog" is not a slip for "do"
+            if near and (len(near[0]) > len(word) or sorted(near[0]) == sorted(word)):
                 return near[0]
         if len(word) < 4:
             return word
         max_edits = 1 if len(word) < 12 else 2
         near = process.extractOne(word, self.vocab_list, scorer=OSA.distance, score_cutoff=max_edits)
-        if near and (len(word) > 4 or near[0][0] == word[0]):
-            return near[0]
-        return word
+        if not near or (len(word) <= 4 and near[0][0] != word[0]):
+            return word
+        substituted = len(near[0]) == len(word) and sorted(near[0]) != sorted(word)
+        if substituted and len(word) < MIN_SUBSTITUTION_LENGTH:  # "shake" is a word, not a slip for "stake"
+            return word
+        return near[0]
 
     def _scores(self, query_terms: list[str]) -> tuple[np.ndarray, float]:
         """Term-stage score of every unit, and the share of the question the KB knows."""
@@ -225,7 +253,7 @@ class Engine:
         b2 = RECALL_BIAS**2
         f = np.where(key_hits > 0, (1 + b2) * precision * recall / np.maximum(b2 * precision + recall, 1e-9), 0.0)
         best_key = np.maximum.reduceat(f, self.key_starts)
-        return 0.7 * best_key + 0.3 * (unit_hits / total), coverage
+        return (1 - BAG_SHARE) * best_key + BAG_SHARE * (unit_hits / total), coverage
 
     def _fuzzy(self, candidates: np.ndarray, query_terms: list[str], folded: str) -> np.ndarray:
         spans = [range(self.key_starts[u], self.key_ends[u]) for u in candidates]
@@ -233,7 +261,7 @@ class Engine:
         owners = np.repeat(np.arange(len(candidates)), [len(span) for span in spans])
         canon = process.cdist([" ".join(sorted(query_terms))], [" ".join(sorted(self.key_texts[k].split())) for k in keys], scorer=fuzz.ratio)[0]
         raw = process.cdist([folded], [self.key_folded[k] for k in keys], scorer=fuzz.ratio)[0]
-        per_key = np.maximum(canon, 0.9 * raw) / 100.0
+        per_key = np.maximum(canon, RAW_FUZZY_WEIGHT * raw) / 100.0
         best = np.zeros(len(candidates))
         np.maximum.at(best, owners, per_key)
         return best
@@ -255,7 +283,7 @@ class Engine:
         if len(candidates) == 0:
             return []
         fuzzy = self._fuzzy(candidates, query_terms, folded)
-        score = 0.65 * lexical[candidates] + 0.35 * fuzzy
+        score = (1 - FUZZY_SHARE) * lexical[candidates] + FUZZY_SHARE * fuzzy
         score *= np.asarray([1.0 if self.units[u].entry else PASSAGE_WEIGHT for u in candidates])
         confidence = np.clip(score * coverage**COVERAGE_POWER, 0.0, 1.0)
         order = np.argsort(-confidence)
@@ -283,11 +311,19 @@ class Engine:
         if social:
             return Answer(question=question, kind=social, suggestions=self.starter_questions())
         ranked = self.rank(stripped)
+        if ranked and _EXPECTS_FIGURE.match(stripped) and not _HAS_FIGURE.search(self._unit_text(ranked[0][0])):
+            ranked = [(u, min(c, self.min_confidence / 2), s) for u, c, s in ranked]  # asks when / how many; no figure here
         if ranked and ranked[0][1] >= self.min_confidence:
             unit_index, confidence, _ = ranked[0]
             return self._answer_from(question, self.units[unit_index], confidence, stripped)
         confidence = ranked[0][1] if ranked else 0.0
         return Answer(question=question, kind="declined", confidence=round(confidence, 4), suggestions=self._suggest(ranked))
+
+    def _unit_text(self, unit_index: int) -> str:
+        unit = self.units[unit_index]
+        if unit.entry:
+            return " ".join([unit.entry.answer] + [self.kb.passages[c].text for c in unit.entry.cites])
+        return unit.passage.text
 
     def _social(self, question: str) -> str:
         words = T.fold(question).split()

@@ -42,7 +42,10 @@ STOP_WORDS = frozenset(
     exactly actually basically generally main mention mentions mentioned discuss
     discusses discussed consider considers considered make makes made bring
     brings closer likely chance chances right currently pick picked chose chosen
-    choose selected according anyway per still even yet care cares caring
+    choose selected according anyway per still even yet care cares caring good
+    work works might may done believe feel before ahead wonder wondering table tables
+    list lists chart section sections use uses using used practice practise employ
+    look looks looking appear appears seem seems leave leaves left
     """.split()
 )
 
@@ -70,48 +73,80 @@ def content_stems(tokens: list[str]) -> list[str]:
     return [stem(t) for t in tokens if t not in STOP_WORDS]
 
 
+ARTICLES = ("the", "a", "an")
+
+
+class _PhraseTable:
+    """Longest-match replacement of stem sequences by one canonical term."""
+
+    def __init__(self) -> None:
+        self.phrases: dict[tuple[str, ...], str] = {}
+
+    def add(self, key: tuple[str, ...], target: str) -> None:
+        if key and target:
+            self.phrases[key] = target
+
+    def freeze(self) -> None:
+        self.longest = max((len(k) for k in self.phrases), default=0)
+        self.starts = {k[0] for k in self.phrases}
+
+    def apply(self, stems: list[str], keep: list[bool]) -> tuple[list[str], list[bool]]:
+        """keep[i] marks a token that survives stop-word removal; a matched phrase always does."""
+        out, out_keep = [], []
+        i = 0
+        while i < len(stems):
+            if stems[i] in self.starts:
+                for size in range(min(self.longest, len(stems) - i), 0, -1):
+                    target = self.phrases.get(tuple(stems[i : i + size]))
+                    if target is not None:
+                        out.append(target)
+                        out_keep.append(True)
+                        i += size
+                        break
+                else:
+                    target = None
+                if target is not None:
+                    continue
+            out.append(stems[i])
+            out_keep.append(keep[i])
+            i += 1
+        return out, out_keep
+
+
 class Synonyms:
     """Maps every variant phrase to one canonical term, longest phrase first.
 
-    Phrases are compared as content stems, so "sanctions", "sanctioned" and
-    "the Kremlin's" all find their group.  Applied to documents and questions
-    alike, so "the Kremlin" in a question and "Russia" in the article meet.
+    Phrases are compared as stems, so "sanctions", "sanctioned" and "the
+    Kremlin's" all find their group.  Variants that need their small words
+    ("no deal", "deal with", "look for") are matched before stop words are
+    dropped; all others after, so "the Kremlin" and "Kremlin" both match.
+    Applied to documents and questions alike.
     """
 
     def __init__(self, groups: Mapping[str, Iterable[str]]):
-        self._phrases: dict[tuple[str, ...], str] = {}
+        self._with_stops = _PhraseTable()
+        self._content = _PhraseTable()
         self.surface_words: set[str] = set()
         for canonical, variants in groups.items():
             target = "_".join(content_stems(words(canonical)))
             for variant in [canonical, *variants]:
                 surface = words(variant)
                 self.surface_words.update(surface)
-                key = tuple(content_stems(surface))
-                if key and target:
-                    self._phrases[key] = target
-        self._longest = max((len(k) for k in self._phrases), default=0)
-        self._starts = {k[0] for k in self._phrases}
+                while len(surface) > 1 and surface[0] in ARTICLES and surface[1] not in STOP_WORDS:  # "the Kremlin" == "Kremlin"
+                    surface.pop(0)
+                if len(surface) > 1 and any(w in STOP_WORDS for w in surface):
+                    self._with_stops.add(tuple(stem(w) for w in surface), target)
+                else:
+                    self._content.add(tuple(content_stems(surface)), target)
+        self._with_stops.freeze()
+        self._content.freeze()
 
-    def apply(self, stems: list[str]) -> list[str]:
-        out: list[str] = []
-        i = 0
-        while i < len(stems):
-            if stems[i] not in self._starts:
-                out.append(stems[i])
-                i += 1
-                continue
-            for size in range(min(self._longest, len(stems) - i), 0, -1):
-                target = self._phrases.get(tuple(stems[i : i + size]))
-                if target is not None:
-                    out.append(target)
-                    i += size
-                    break
-            else:
-                out.append(stems[i])
-                i += 1
-        return out
+    def terms(self, tokens: list[str]) -> list[str]:
+        stems, keep = self._with_stops.apply([stem(t) for t in tokens], [t not in STOP_WORDS for t in tokens])
+        content = [s for s, k in zip(stems, keep) if k]
+        return self._content.apply(content, [True] * len(content))[0]
 
 
 def terms(tokens: list[str], synonyms: Synonyms) -> list[str]:
     """Canonical content terms of already-folded words."""
-    return synonyms.apply(content_stems(tokens))
+    return synonyms.terms(tokens)
