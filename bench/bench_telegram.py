@@ -2,6 +2,7 @@
 
     python bench/bench_telegram.py load --users 1000 --questions 5 --rate 30
     python bench/bench_telegram.py load --users 1000 --questions 5 --rate 100000
+    python bench/bench_telegram.py load --users 1000 --questions 5 --rate 100000 --pace 100
     python bench/bench_telegram.py broadcast --subscribers 10000 --rate 30
     python bench/bench_telegram.py broadcast --subscribers 10000 --rate 100000
 
@@ -54,7 +55,7 @@ def eval_questions() -> list[str]:
     return [q.rsplit("|", 1)[0].strip() for q in data["answerable"]] + list(data["unanswerable"])
 
 
-def load(users: int, per_user: int, rate: float) -> None:
+def load(users: int, per_user: int, rate: float, pace: float) -> None:
     engine = Engine(load_knowledge())
     pool = eval_questions()
     rng = random.Random(5)
@@ -69,6 +70,8 @@ def load(users: int, per_user: int, rate: float) -> None:
                     question = rng.choice(pool)
                     asked.setdefault(user, []).append((question, time.monotonic()))
                     fake.message(user, question)
+                    if pace:  # questions per second arriving; 0 = all at once
+                        time.sleep(1 / pace)
             total = users * per_user
             wait_until(lambda: fake.delivered >= total, timeout=3600)
             elapsed = time.monotonic() - start
@@ -91,10 +94,10 @@ def load(users: int, per_user: int, rate: float) -> None:
                     continue
                 got.remove(match)
                 latencies.append((match.at - sent_at) * 1000)
-    print("| users × questions | rate limit (msg/s) | updates/s | reply p50 (ms) | reply p99 (ms) | bot peak RSS (MB) | correct replies |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| users × questions | arrival (q/s) | rate limit (msg/s) | updates/s | reply p50 (ms) | reply p99 (ms) | bot peak RSS (MB) | correct replies |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| {users} × {per_user} | {rate:g} | {total / elapsed:.0f} | {statistics.median(latencies):.0f} | {percentile(latencies, 99):.0f} "
+        f"| {users} × {per_user} | {pace or 'all at once'} | {rate:g} | {total / elapsed:.0f} | {statistics.median(latencies):.0f} | {percentile(latencies, 99):.0f} "
         f"| {memory:.0f} | {total - wrong}/{total} |"
     )
 
@@ -143,12 +146,13 @@ def main() -> None:
     p.add_argument("--users", type=int, default=1000)
     p.add_argument("--questions", type=int, default=5)
     p.add_argument("--rate", type=float, default=30)
+    p.add_argument("--pace", type=float, default=0, help="questions arriving per second (0: all at once)")
     b = sub.add_parser("broadcast")
     b.add_argument("--subscribers", type=int, default=10_000)
     b.add_argument("--rate", type=float, default=30)
     args = parser.parse_args()
     if args.what == "load":
-        load(args.users, args.questions, args.rate)
+        load(args.users, args.questions, args.rate, args.pace)
     else:
         broadcast(args.subscribers, args.rate)
 

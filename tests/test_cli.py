@@ -66,3 +66,33 @@ def test_chat_answers_in_the_terminal_until_quit():
     result = run_bot("chat", stdin="hello\nWhat does Trump want?\n/quit\n")
     assert result.returncode == 0
     assert "Hello!" in result.stdout and "ceasefire in Ukraine" in result.stdout
+
+
+def test_without_a_token_in_a_terminal_it_starts_the_console_chat(tmp_path):
+    import os
+    import pty
+    import select
+
+    main, child = pty.openpty()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "dumb"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot"], stdin=child, stdout=child, stderr=child, cwd=tmp_path, env=env)
+    os.close(child)
+    os.write(main, b"What does Putin want?\n/quit\n")
+    output = b""
+    while proc.poll() is None or select.select([main], [], [], 0)[0]:
+        ready, _, _ = select.select([main], [], [], 10)
+        if not ready:
+            break
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    proc.wait(10)
+    os.close(main)
+    text = output.decode("utf-8", "replace")
+    assert "No TELEGRAM_BOT_TOKEN is set" in text and "@BotFather" in text
+    assert "Putin aims to solidify" in text
+    assert proc.returncode == 0

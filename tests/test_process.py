@@ -42,7 +42,7 @@ def test_the_token_appears_in_no_log_reply_or_database(fake, tmp_path):
 
 
 def test_sigkill_mid_broadcast_then_restart_sends_everyone_exactly_once(fake, tmp_path):
-    subscribers = list(range(100_000, 101_500))
+    subscribers = list(range(100_000, 102_000))
     store = Store(tmp_path / "bot.sqlite3")
     for chat_id in subscribers:
         store.subscribe(chat_id, "private", "08:00", "UTC")
