@@ -211,11 +211,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     library = lib(context)
+    commands = "\n".join(f"/{name} — {html.escape(about)}" for name, about in PRIVATE_COMMANDS)
     text = (
-        f"{html.escape(render.message(Answer('', 'help'), library.titles))}\n\n"
-        "/ask QUESTION — ask (in groups, or mention me, or reply to me)\n"
-        "/topics — browse the sections\n/sources — the documents and their links\n/brief — a briefing\n"
-        "/subscribe [HH:MM] [Area/City] — a daily summary\n/unsubscribe — stop it\n/settings — your subscription"
+        f"{html.escape(render.message(Answer('', 'help'), library.titles))}\n\n{commands}\n\n"
+        "In groups, use /ask, mention me, or reply to one of my messages."
     )
     await update.effective_message.reply_html(text)
 

@@ -137,14 +137,6 @@ class FakeTelegram:
         with self._cond:
             return [c.params for c in self.calls if c.method == method and c.status == 200 and (chat_id is None or c.params.get("chat_id") == chat_id)]
 
-    def wait_for(self, predicate, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.02)
-        raise AssertionError("the bot did not do what was expected in time")
-
     # ------------------------------------------------------------ HTTP
 
     def _handler(self):

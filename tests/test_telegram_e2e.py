@@ -309,3 +309,33 @@ async def test_reload_with_broken_knowledge_keeps_the_old_one_serving(fake, tmp_
         await until(lambda: fake.sent(USER))
     assert "Reload refused" in texts(fake, ADMIN)[0] and "broken.yaml:" in texts(fake, ADMIN)[0]
     assert "geopolitical rivalry" in texts(fake, USER)[0]
+
+
+async def test_start_welcomes_with_three_example_questions_as_buttons(fake, tmp_path):
+    async with running(fake, tmp_path):
+        fake.message(USER, "/start")
+        await until(lambda: fake.sent(USER))
+    welcome = fake.sent(USER)[0]
+    buttons = [b for row in welcome["reply_markup"]["inline_keyboard"] for b in row]
+    assert "Putin–Trump Summit in Alaska" in welcome["text"]
+    assert len(buttons) == 3 and all(b["callback_data"].startswith("q:") for b in buttons)
+
+
+async def test_help_and_sources_list_commands_and_links(fake, tmp_path):
+    async with running(fake, tmp_path):
+        fake.message(USER, "/help")
+        fake.message(USER, "/sources")
+        await until(lambda: len(fake.sent(USER)) == 2)
+    body = "".join(texts(fake, USER))
+    assert "/subscribe" in body and "/topics" in body
+    assert 'href="https://time.com/7308684/trump-putin-alaska-talks-ukraine/"' in body
+
+
+async def test_empty_ask_and_unknown_command_explain_what_to_do(fake, tmp_path):
+    async with running(fake, tmp_path):
+        fake.message(USER, "/ask")
+        await until(lambda: fake.sent(USER))
+        fake.message(USER, "/frobnicate")
+        await until(lambda: len(fake.sent(USER)) == 2)
+    assert texts(fake, USER)[0].startswith("Usage: /ask QUESTION")
+    assert "/help" in texts(fake, USER)[1]
