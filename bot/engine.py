@@ -44,7 +44,7 @@ COVERAGE_POWER = 1.5
 MIN_SUBSTITUTION_LENGTH = 7  # shorter words are repaired only for a missing, extra or swapped letter
 PHRASING_WEIGHT = 0.5
 FUZZY_SHARE = 0.35  # of the final score, from rapidfuzz similarity to the best key
-RAW_FUZZY_WEIGHT = 0.9  # similarity of the raw wording, relative to that of the canonical terms
+RAW_FUZZY_WEIGHT = 0.5  # share of the raw wording's similarity, beside that of the canonical terms
 BAG_SHARE = 0.3  # of the term score, from the unit's whole text rather than its best key
 UNKNOWN_WEIGHT = 0.8  # a word the KB never uses weighs as much as its rarest word, times this
 
@@ -68,7 +68,7 @@ HELP_PHRASES = (
 )
 # Questions that want a date, time or quantity can only be answered by a text that has one.
 _EXPECTS_FIGURE = re.compile(
-    r"^\W*(when\b|what (year|date|day|time)\b|which (year|date|day)\b|how (many|much|old|long|far|big|large|tall|often)\b)", re.I
+    r"^\W*(when\b|what (year|date|day|time)\b|which (year|date|day)\b|how (many|much|old|long|far|big|large|tall|often|cold|hot|warm|high|fast|expensive|soon)\b)", re.I
 )
 _HAS_FIGURE = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen|"
@@ -199,7 +199,7 @@ class Engine:
         self.key_ends = np.append(self.key_starts[1:], len(self.key_texts))
 
         self.vocab = vocab | self.synonyms.surface_words
-        self.vocab_list = sorted(w for w in self.vocab if len(w) >= 4 and not w.isdigit() and w not in T.STOP_WORDS)
+        self.vocab_list = sorted(w for w in self.vocab if len(w) >= 4 and not w.isdigit() and not T.is_stop(w))
         self.known_stems = {T.stem(w) for w in self.vocab}
         self.stops_by_initial: dict[str, list[str]] = {}
         for w in sorted(T.STOP_WORDS, key=lambda w: (-len(w), w)):  # ties go to the longer word: "wat" -> "what"
@@ -217,13 +217,14 @@ class Engine:
         return [self._repair_word(w) for w in words]
 
     def _repair_word(self, word: str) -> str:
-        if word in self.vocab or word in T.STOP_WORDS or word.isdigit() or T.stem(word) in self.known_stems:
+        if word in self.vocab or T.is_stop(word) or word.isdigit() or T.stem(word) in self.known_stems:
             return word
         if len(word) <= 4:
             same_start = self.stops_by_initial.get(word[0], [])
             near = process.extractOne(word, same_start, scorer=OSA.distance, score_cutoff=1)
-            # only a dropped letter ("wat") or swapped ones ("teh"): "dog" is not a slip for "do"
-            if near and (len(near[0]) > len(word) or sorted(near[0]) == sorted(word)):
+            # only swapped letters ("teh"), or a dropped one in a tiny word ("wat"):
+            # "dog" is not a slip for "do", nor "cold" for "could"
+            if near and (sorted(near[0]) == sorted(word) or (len(word) <= 3 and len(near[0]) > len(word))):
                 return near[0]
         if len(word) < 4:
             return word
@@ -261,7 +262,7 @@ class Engine:
         owners = np.repeat(np.arange(len(candidates)), [len(span) for span in spans])
         canon = process.cdist([" ".join(sorted(query_terms))], [" ".join(sorted(self.key_texts[k].split())) for k in keys], scorer=fuzz.ratio)[0]
         raw = process.cdist([folded], [self.key_folded[k] for k in keys], scorer=fuzz.ratio)[0]
-        per_key = np.maximum(canon, RAW_FUZZY_WEIGHT * raw) / 100.0
+        per_key = ((1 - RAW_FUZZY_WEIGHT) * canon + RAW_FUZZY_WEIGHT * raw) / 100.0
         best = np.zeros(len(candidates))
         np.maximum.at(best, owners, per_key)
         return best

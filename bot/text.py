@@ -37,7 +37,7 @@ STOP_WORDS = frozenset(
     says she should so some something sort such tell than that the their theirs
     them themselves then there these they thing things think this those through
     thus to too u under until up upon us very via was wasn way we were what
-    whats whatever which while who whom whose why will with within would wouldn
+    whats whatever where which while who whom whose why will with within would wouldn
     yes you your yours yourself explain describe briefly quick quickly overall
     exactly actually basically generally main mention mentions mentioned discuss
     discusses discussed consider considers considered make makes made bring
@@ -45,7 +45,8 @@ STOP_WORDS = frozenset(
     choose selected according anyway per still even yet care cares caring good
     work works might may done believe feel before ahead wonder wondering table tables
     list lists chart section sections use uses using used practice practise employ
-    look looks looking appear appears seem seems leave leaves left
+    look looks looking appear appears seem seems leave leaves left simple simply
+    terms sentence sentences words plain toward towards
     """.split()
 )
 
@@ -69,8 +70,16 @@ def stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
+_STOP_STEMS = frozenset(stem(w) for w in STOP_WORDS)
+
+
+def is_stop(word: str) -> bool:
+    """Stop words in any inflection: "thinks" is as empty as "think"."""
+    return word in STOP_WORDS or stem(word) in _STOP_STEMS
+
+
 def content_stems(tokens: list[str]) -> list[str]:
-    return [stem(t) for t in tokens if t not in STOP_WORDS]
+    return [stem(t) for t in tokens if not is_stop(t)]
 
 
 ARTICLES = ("the", "a", "an")
@@ -132,9 +141,9 @@ class Synonyms:
             for variant in [canonical, *variants]:
                 surface = words(variant)
                 self.surface_words.update(surface)
-                while len(surface) > 1 and surface[0] in ARTICLES and surface[1] not in STOP_WORDS:  # "the Kremlin" == "Kremlin"
+                while len(surface) > 1 and surface[0] in ARTICLES and not is_stop(surface[1]):  # "the Kremlin" == "Kremlin"
                     surface.pop(0)
-                if len(surface) > 1 and any(w in STOP_WORDS for w in surface):
+                if len(surface) > 1 and any(is_stop(w) for w in surface):
                     self._with_stops.add(tuple(stem(w) for w in surface), target)
                 else:
                     self._content.add(tuple(content_stems(surface)), target)
@@ -142,7 +151,7 @@ class Synonyms:
         self._content.freeze()
 
     def terms(self, tokens: list[str]) -> list[str]:
-        stems, keep = self._with_stops.apply([stem(t) for t in tokens], [t not in STOP_WORDS for t in tokens])
+        stems, keep = self._with_stops.apply([stem(t) for t in tokens], [not is_stop(t) for t in tokens])
         content = [s for s, k in zip(stems, keep) if k]
         return self._content.apply(content, [True] * len(content))[0]
 
