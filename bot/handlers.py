@@ -16,6 +16,7 @@ from uuid import uuid4
 
 from telegram import (
     BotCommand,
+    Chat,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     InlineKeyboardButton,
@@ -23,6 +24,7 @@ from telegram import (
     InlineQueryResultArticle,
     InputTextMessageContent,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, ParseMode
@@ -62,7 +64,7 @@ PRIVATE_COMMANDS = [
     ("settings", "Show your subscription"),
     ("help", "How to use this bot"),
 ]
-GROUP_COMMANDS = [c for c in PRIVATE_COMMANDS if c[0] in ("ask", "brief", "topics", "sources", "subscribe", "unsubscribe", "settings", "help")]
+GROUP_COMMANDS = PRIVATE_COMMANDS  # the same menu; in groups commands are addressed as /ask@botname
 SUBSCRIBE_USAGE = (
     "Usage: /subscribe [HH:MM] [Area/City]\n"
     "For example: /subscribe 07:30 Europe/Berlin. Both are optional; the defaults are {time} {zone}."
@@ -118,17 +120,20 @@ def question_buttons(library: Library, questions: list[str]) -> InlineKeyboardMa
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-async def send_answer(message: Message, context: ContextTypes.DEFAULT_TYPE, question: str, addressed: bool = True) -> Answer:
+async def send_answer(context: ContextTypes.DEFAULT_TYPE, chat: Chat, question: str, reply_to: int | None = None) -> Answer:
+    """Answer, log, and send; in groups as a reply to the asking message, so threads stay readable."""
     library = lib(context)
     answer = library.engine.answer(question)
-    chat = message.chat
-    store(context).log_question(chat.id, chat.type, question if addressed else None, answer.kind, answer.answered, answer.entry_id)
+    store(context).log_question(chat.id, chat.type, question, answer.kind, answer.answered, answer.entry_id)
     parts = render.answer_html(answer, library.titles)
     keyboard = question_buttons(library, answer.suggestions) if answer.kind != "answer" else None
+    quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and chat.type != ChatType.PRIVATE else None
     for i, part in enumerate(parts):
-        last = i == len(parts) - 1
+        markup = keyboard if i == len(parts) - 1 else None
         await with_retries(
-            lambda: message.reply_html(part, reply_markup=keyboard if last else None, disable_web_page_preview=True, do_quote=chat.type != ChatType.PRIVATE)
+            lambda: context.bot.send_message(
+                chat.id, part, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True, reply_parameters=quote
+            )
         )
     return answer
 
@@ -226,13 +231,13 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not question.strip():
         await update.effective_message.reply_text("Usage: /ask QUESTION — for example: /ask What does Putin want from the summit?")
         return
-    await send_answer(update.effective_message, context, question)
+    await send_answer(context, update.effective_chat, question, update.effective_message.message_id)
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await too_fast(update, context):
         return
-    await send_answer(update.effective_message, context, update.effective_message.text)
+    await send_answer(context, update.effective_chat, update.effective_message.text)
 
 
 def addressed_text(message: Message, username: str, bot_id: int) -> str | None:
@@ -255,7 +260,7 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     if await too_fast(update, context):
         return
-    await send_answer(message, context, question)
+    await send_answer(context, message.chat, question, message.message_id)
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -378,15 +383,17 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     library = lib(context)
     data = query.data or ""
+    chat = update.effective_chat  # also there when the button's message is too old to access
     if data in library.entries:
         await query.answer()
-        await send_answer(query.message, context, library.entries[data].question) if query.message else None
+        if chat:
+            await send_answer(context, chat, library.entries[data].question)
     elif data in library.sections:
         await query.answer()
         section = briefing.section_brief(library.engine.kb, library.sections[data].id)
-        if section and query.message:
+        if section and chat:
             for part in render.pack([render.section_html(section)]):
-                await query.message.reply_html(part, disable_web_page_preview=True, do_quote=False)
+                await context.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML, disable_web_page_preview=True)
     else:
         await query.answer("That button is out of date. Send /topics or ask your question again.", show_alert=False)
 
