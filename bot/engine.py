@@ -20,6 +20,7 @@ even when its common words match well.  The engine knows nothing of Telegram.
 from __future__ import annotations
 
 import math
+import os
 import re
 from array import array
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ PASSAGE_WEIGHT = 0.9  # curated answers are preferred over raw passages
 LONG_PASSAGE_CHARS = 420
 RECALL_BIAS = 2.0  # F-beta: how much more a key covering the question matters than a tight key
 COVERAGE_POWER = 1.5
+PREFIX_SHARE = 0.75  # of the longer stem that two forms of one word must share ("societal", "societies")
 MIN_SUBSTITUTION_LENGTH = 7  # shorter words are repaired only for a missing, extra or swapped letter
 PHRASING_WEIGHT = 0.5
 FUZZY_SHARE = 0.35  # of the final score, from rapidfuzz similarity to the best key
@@ -201,6 +203,10 @@ class Engine:
         self.vocab = vocab | self.synonyms.surface_words
         self.vocab_list = sorted(w for w in self.vocab if len(w) >= 4 and not w.isdigit() and not T.is_stop(w))
         self.known_stems = {T.stem(w) for w in self.vocab}
+        self.prefix_index: dict[str, list[str]] = {}
+        for term in self.term_ids:
+            if len(term) >= 5:
+                self.prefix_index.setdefault(term[:5], []).append(term)
         self.stops_by_initial: dict[str, list[str]] = {}
         for w in sorted(T.STOP_WORDS, key=lambda w: (-len(w), w)):  # ties go to the longer word: "wat" -> "what"
             self.stops_by_initial.setdefault(w[0], []).append(w)
@@ -236,6 +242,21 @@ class Engine:
         if substituted and len(word) < MIN_SUBSTITUTION_LENGTH:  # "shake" is a word, not a slip for "stake"
             return word
         return near[0]
+
+    def query_terms(self, folded: str) -> list[str]:
+        terms = (self._known_form(t) for t in T.terms(self.repair(folded.split()), self.synonyms))
+        return [t for t in dict.fromkeys(terms) if len(t) > 2 or t in self.term_ids]
+
+    def _known_form(self, term: str) -> str:
+        """An unknown stem that is another form of a known one ("societi" ~ "societ")."""
+        if term in self.term_ids or len(term) < 5:
+            return term
+        best = term
+        for known in self.prefix_index.get(term[:5], ()):
+            shared = len(os.path.commonprefix([term, known]))
+            if shared >= PREFIX_SHARE * max(len(term), len(known)) and shared > len(os.path.commonprefix([term, best])):
+                best = known
+        return best
 
     def _scores(self, query_terms: list[str]) -> tuple[np.ndarray, float]:
         """Term-stage score of every unit, and the share of the question the KB knows."""
@@ -274,7 +295,7 @@ class Engine:
         orders "did you mean" suggestions for questions that are declined.
         """
         folded = T.fold(question)
-        query_terms = [t for t in dict.fromkeys(T.terms(self.repair(folded.split()), self.synonyms)) if len(t) > 2 or t in self.term_ids]
+        query_terms = self.query_terms(folded)
         if not query_terms:
             return self._rank_phrasing(folded)
         lexical, coverage = self._scores(query_terms)

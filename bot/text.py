@@ -46,7 +46,8 @@ STOP_WORDS = frozenset(
     work works might may done believe feel before ahead wonder wondering table tables
     list lists chart section sections use uses using used practice practise employ
     look looks looking appear appears seem seems leave leaves left simple simply
-    terms sentence sentences words plain toward towards
+    sentence sentences words plain toward towards between among put puts putting act acts
+    acting better worse keep keeps kept get give gives giving
     """.split()
 )
 
