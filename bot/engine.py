@@ -33,7 +33,7 @@ from rapidfuzz.distance import OSA
 from bot import text as T
 from bot.model import KnowledgeBase, Passage, QAEntry
 
-DEFAULT_MIN_CONFIDENCE = 0.4
+DEFAULT_MIN_CONFIDENCE = 0.35
 MAX_QUESTION_CHARS = 1000
 MAX_SUGGESTIONS = 3
 SUGGESTION_FLOOR = 0.3
@@ -42,6 +42,7 @@ PASSAGE_WEIGHT = 0.9  # curated answers are preferred over raw passages
 LONG_PASSAGE_CHARS = 420
 RECALL_BIAS = 2.0  # F-beta: how much more a key covering the question matters than a tight key
 COVERAGE_POWER = 1.5
+FOUND_POWER = 0.5  # answers whose unit lacks the question's known words lose confidence
 PREFIX_SHARE = 0.75  # of the longer stem that two forms of one word must share ("societal", "societies")
 MIN_SUBSTITUTION_LENGTH = 7  # shorter words are repaired only for a missing, extra or swapped letter
 PHRASING_WEIGHT = 0.5
@@ -258,8 +259,9 @@ class Engine:
                 best = known
         return best
 
-    def _scores(self, query_terms: list[str]) -> tuple[np.ndarray, float]:
-        """Term-stage score of every unit, and the share of the question the KB knows."""
+    def _scores(self, query_terms: list[str]) -> tuple[np.ndarray, float, np.ndarray]:
+        """Term-stage score of every unit, the share of the question the KB knows,
+        and for each unit the share of those known words it contains."""
         weights = {t: (self.idf[self.term_ids[t]] if t in self.term_ids else self.unknown_idf) for t in query_terms}
         total = sum(weights.values())
         known = [t for t in weights if t in self.term_ids]
@@ -275,7 +277,8 @@ class Engine:
         b2 = RECALL_BIAS**2
         f = np.where(key_hits > 0, (1 + b2) * precision * recall / np.maximum(b2 * precision + recall, 1e-9), 0.0)
         best_key = np.maximum.reduceat(f, self.key_starts)
-        return (1 - BAG_SHARE) * best_key + BAG_SHARE * (unit_hits / total), coverage
+        found = unit_hits / max(total * coverage, 1e-9)  # share of the known words each unit has
+        return (1 - BAG_SHARE) * best_key + BAG_SHARE * (unit_hits / total), coverage, found
 
     def _fuzzy(self, candidates: np.ndarray, query_terms: list[str], folded: str) -> np.ndarray:
         spans = [range(self.key_starts[u], self.key_ends[u]) for u in candidates]
@@ -298,7 +301,7 @@ class Engine:
         query_terms = self.query_terms(folded)
         if not query_terms:
             return self._rank_phrasing(folded)
-        lexical, coverage = self._scores(query_terms)
+        lexical, coverage, found = self._scores(query_terms)
         k = min(CANDIDATES, len(self.units))
         candidates = np.argpartition(-lexical, k - 1)[:k] if k < len(self.units) else np.arange(len(self.units))
         candidates = candidates[lexical[candidates] > 0]
@@ -307,7 +310,7 @@ class Engine:
         fuzzy = self._fuzzy(candidates, query_terms, folded)
         score = (1 - FUZZY_SHARE) * lexical[candidates] + FUZZY_SHARE * fuzzy
         score *= np.asarray([1.0 if self.units[u].entry else PASSAGE_WEIGHT for u in candidates])
-        confidence = np.clip(score * coverage**COVERAGE_POWER, 0.0, 1.0)
+        confidence = np.clip(score * coverage**COVERAGE_POWER * np.clip(found[candidates], 0, 1) ** FOUND_POWER, 0.0, 1.0)
         order = np.argsort(-confidence)
         return [(int(candidates[i]), float(confidence[i]), float(score[i])) for i in order]
 

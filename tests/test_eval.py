@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 
 EVAL = yaml.safe_load((Path(__file__).parent / "eval_questions.yaml").read_text(encoding="utf-8"))
-MIN_IN_SCOPE_ACCURACY = 0.90
-MIN_DECLINE_RATE = 0.95
+MIN_IN_SCOPE_ACCURACY = 0.93
+MIN_DECLINE_RATE = 0.93
 
 
 def _answerable():
