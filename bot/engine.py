@@ -42,6 +42,8 @@ PASSAGE_WEIGHT = 0.9  # curated answers are preferred over raw passages
 LONG_PASSAGE_CHARS = 420
 RECALL_BIAS = 2.0  # F-beta: how much more a key covering the question matters than a tight key
 COVERAGE_POWER = 1.5
+NAME_MAX_SHARE = 0.75
+NAME_MISMATCH = 0.5  # score factor for a unit naming others but none of the names asked about
 FOUND_POWER = 0.5  # answers whose unit lacks the question's known words lose confidence
 PREFIX_SHARE = 0.75  # of the longer stem that two forms of one word must share ("societal", "societies")
 MIN_SUBSTITUTION_LENGTH = 7  # shorter words are repaired only for a missing, extra or swapped letter
@@ -135,15 +137,15 @@ class Engine:
 
     # ------------------------------------------------------------ index
 
-    def _sources(self) -> Iterator[tuple[_Unit, list[str], str]]:
-        """Each unit with its keys (phrasings to match) and extra body text."""
+    def _sources(self) -> Iterator[tuple[_Unit, list[str], str, str]]:
+        """Each unit with its keys (phrasings to match), its own further text, and its context (section titles)."""
         for entry in self.kb.entries:
             cited = " ".join(self.kb.passages[c].section for c in entry.cites)
-            yield _Unit(entry, None), [entry.question, *entry.alternates], f"{entry.answer} {cited}"
+            yield _Unit(entry, None), [entry.question, *entry.alternates], entry.answer, cited
         for doc in self.kb.documents:
             for passage in doc.passages:
                 keys = _SENTENCE.split(passage.text) if passage.kind == "paragraph" else [passage.text]
-                yield _Unit(None, passage), keys, f"{passage.section} {doc.title}"
+                yield _Unit(None, passage), keys, "", f"{passage.section} {doc.title}"
 
     def _build(self) -> None:
         # Postings are collected as flat (term, owner) int arrays and grouped
@@ -155,11 +157,13 @@ class Engine:
         starts, unit_t, unit_u, key_t, key_k = (array("q") for _ in range(5))
         vocab: set[str] = set()
         in_documents: set[int] = set()
+        names: set[str] = set()  # people, places, organisations: capitalised inside sentences
+        unit_own: list[set[str]] = []
 
         def tid(term: str) -> int:
             return self.term_ids.setdefault(term, len(self.term_ids))
 
-        for unit, keys, body in self._sources():
+        for unit, keys, own, context in self._sources():
             u = len(self.units)
             self.units.append(unit)
             starts.append(len(self.key_texts))
@@ -175,14 +179,18 @@ class Engine:
                 self.key_texts.append(" ".join(terms))
                 self.key_folded.append(folded)
                 bag.update(terms)
-            body_words = T.words(body)
-            vocab.update(body_words)
-            bag.update(T.terms(body_words, self.synonyms))
+            own_words, context_words = T.words(own), T.words(context)
+            vocab.update(own_words + context_words)
+            bag.update(T.terms(own_words, self.synonyms))
+            unit_own.append(set(bag))  # what the unit itself says, without its section's title
+            bag.update(T.terms(context_words, self.synonyms))
             for t in bag:
                 unit_t.append(tid(t))
                 unit_u.append(u)
             if unit.passage is not None:
                 in_documents.update(self.term_ids[t] for t in bag)
+                if unit.passage.kind != "table_row":
+                    names.update(T.terms(T.words(" ".join(T.capitalised_words(unit.passage.text))), self.synonyms))
 
         n_terms, n = len(self.term_ids), max(len(self.units), 1)
         unit_t_arr, key_t_arr = np.frombuffer(unit_t, dtype=np.int64), np.frombuffer(key_t, dtype=np.int64)
@@ -195,6 +203,10 @@ class Engine:
         phrasing_only[list(in_documents)] = False
         self.idf[phrasing_only] *= PHRASING_WEIGHT
         self.unknown_idf = UNKNOWN_WEIGHT * math.log(1 + n)
+        # Names that single units out (not ones nearly every unit has, like "summit").
+        df = np.bincount(unit_t_arr, minlength=n_terms)
+        self.names = {t for t in names if t in self.term_ids and df[self.term_ids[t]] <= NAME_MAX_SHARE * n}
+        self.unit_names = [frozenset(own & self.names) for own in unit_own]
         key_total = np.bincount(np.frombuffer(key_k, dtype=np.int64), weights=self.idf[key_t_arr], minlength=len(self.key_texts))
         self.key_total = np.maximum(key_total, 1e-9)
         # Each unit's keys are one contiguous run: [key_starts[u], key_ends[u]).
@@ -310,6 +322,9 @@ class Engine:
         fuzzy = self._fuzzy(candidates, query_terms, folded)
         score = (1 - FUZZY_SHARE) * lexical[candidates] + FUZZY_SHARE * fuzzy
         score *= np.asarray([1.0 if self.units[u].entry else PASSAGE_WEIGHT for u in candidates])
+        asked_names = self.names.intersection(query_terms)
+        if asked_names:  # "Putin's game" is not answered by a unit only about Trump
+            score *= np.asarray([NAME_MISMATCH if self.unit_names[u] and not asked_names & self.unit_names[u] else 1.0 for u in candidates])
         confidence = np.clip(score * coverage**COVERAGE_POWER * np.clip(found[candidates], 0, 1) ** FOUND_POWER, 0.0, 1.0)
         order = np.argsort(-confidence)
         return [(int(candidates[i]), float(confidence[i]), float(score[i])) for i in order]

@@ -47,7 +47,8 @@ STOP_WORDS = frozenset(
     list lists chart section sections use uses using used practice practise employ
     look looks looking appear appears seem seems leave leaves left simple simply
     sentence sentences words plain toward towards between among put puts putting act acts
-    acting better worse keep keeps kept get give gives giving
+    acting better worse keep keeps kept get give gives giving play plays played
+    playing role roles part come comes coming
     """.split()
 )
 
@@ -160,3 +161,17 @@ class Synonyms:
 def terms(tokens: list[str], synonyms: Synonyms) -> list[str]:
     """Canonical content terms of already-folded words."""
     return synonyms.terms(tokens)
+
+
+_WORD = re.compile(r"[A-Za-zÀ-ÿ][\w'’.-]*")
+
+
+def capitalised_words(text: str) -> list[str]:
+    """Words written with a capital inside a sentence: names of people, places, organisations."""
+    out = []
+    for sentence in re.split(r"(?<=[.!?:;])\s+|\n", text):
+        for i, match in enumerate(_WORD.finditer(sentence)):
+            word = match.group(0)
+            if i > 0 and word[0].isupper():
+                out.append(word)
+    return out
