@@ -16,7 +16,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -44,7 +44,7 @@ class Tally:
     skipped: int = 0
     blocked: int = 0
     failed: int = 0
-    done: int = field(default=0)
+    done: int = 0
 
 
 @dataclass(frozen=True)

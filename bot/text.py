@@ -106,22 +106,24 @@ class _PhraseTable:
         out, out_keep = [], []
         i = 0
         while i < len(stems):
-            if stems[i] in self.starts:
-                for size in range(min(self.longest, len(stems) - i), 0, -1):
-                    target = self.phrases.get(tuple(stems[i : i + size]))
-                    if target is not None:
-                        out.append(target)
-                        out_keep.append(True)
-                        i += size
-                        break
-                else:
-                    target = None
-                if target is not None:
-                    continue
-            out.append(stems[i])
-            out_keep.append(keep[i])
-            i += 1
+            size, target = self._match(stems, i)
+            if target is None:
+                out.append(stems[i])
+                out_keep.append(keep[i])
+                i += 1
+            else:
+                out.append(target)
+                out_keep.append(True)
+                i += size
         return out, out_keep
+
+    def _match(self, stems: list[str], i: int) -> tuple[int, str | None]:
+        if stems[i] in self.starts:
+            for size in range(min(self.longest, len(stems) - i), 0, -1):
+                target = self.phrases.get(tuple(stems[i : i + size]))
+                if target is not None:
+                    return size, target
+        return 1, None
 
 
 class Synonyms:
