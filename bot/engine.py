@@ -12,9 +12,11 @@ Matching has two stages so it stays fast on large knowledge bases:
    which rewards phrasing close to a curated question.
 
 The confidence is the match score scaled down by how much of the question's
-weight the knowledge base knows at all: a question whose meaningful words
-occur nowhere in the documents ("who hosts the leaders' dinner") is declined
-even when its common words match well.  The engine knows nothing of Telegram.
+weight the knowledge base knows at all (a question whose meaningful words
+occur nowhere in the documents, "who hosts the leaders' dinner", is declined
+even when its common words match well), by how much of that known weight the
+chosen unit actually contains, and when the question names someone or
+somewhere the unit does not mention.  The engine knows nothing of Telegram.
 """
 
 from __future__ import annotations
@@ -42,12 +44,12 @@ PASSAGE_WEIGHT = 0.9  # curated answers are preferred over raw passages
 LONG_PASSAGE_CHARS = 420
 RECALL_BIAS = 2.0  # F-beta: how much more a key covering the question matters than a tight key
 COVERAGE_POWER = 1.5
-NAME_MAX_SHARE = 0.75
+NAME_MAX_SHARE = 0.75  # a capitalised word in more units than this is not a distinguishing name
 NAME_MISMATCH = 0.5  # score factor for a unit naming others but none of the names asked about
 FOUND_POWER = 0.5  # answers whose unit lacks the question's known words lose confidence
 PREFIX_SHARE = 0.75  # of the longer stem that two forms of one word must share ("societal", "societies")
 MIN_SUBSTITUTION_LENGTH = 7  # shorter words are repaired only for a missing, extra or swapped letter
-PHRASING_WEIGHT = 0.5
+PHRASING_WEIGHT = 0.5  # weight of words only curated phrasings use, relative to document words
 FUZZY_SHARE = 0.35  # of the final score, from rapidfuzz similarity to the best key
 RAW_FUZZY_WEIGHT = 0.5  # share of the raw wording's similarity, beside that of the canonical terms
 BAG_SHARE = 0.3  # of the term score, from the unit's whole text rather than its best key
