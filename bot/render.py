@@ -16,6 +16,7 @@ from bot.model import Document
 
 TELEGRAM_LIMIT = 4096
 QUOTE_CHARS = 220
+TITLE_CHARS = 120
 ALLOWED_TAGS = ("b", "i", "u", "s", "a", "code", "pre", "blockquote")
 
 DECLINED = "I couldn't find that in the documents I know, so I won't guess."
@@ -110,7 +111,7 @@ def esc(text: str) -> str:
 
 def html_footnote(i: int, c: Citation) -> str:
     links = " ".join(f'<a href="{html.escape(url)}">[{n}]</a>' for n, url in c.sources)
-    head = f"<b>[{i}]</b> {esc(c.document)} › <i>{esc(c.section)}</i>"
+    head = f"<b>[{i}]</b> {esc(short_quote(c.document, TITLE_CHARS))} › <i>{esc(short_quote(c.section, TITLE_CHARS))}</i>"
     return f"{head}\n“{esc(short_quote(c.quote))}”" + (f"\nSources: {links}" if links else "")
 
 
@@ -129,24 +130,34 @@ def answer_html(answer: Answer, titles: Iterable[str]) -> list[str]:
 _TOKEN = re.compile(r"(<[^>]+>|&[#\w]+;|\s+|[^<&\s]+)")
 
 
+def _closing(open_tags: list[str]) -> str:
+    return "".join(f"</{t.split()[0].strip('<>')}>" for t in reversed(open_tags))
+
+
+def _tags_after(open_tags: list[str], token: str) -> list[str]:
+    if token.startswith("</"):
+        return open_tags[:-1]
+    if token.startswith("<") and not token.endswith("/>"):
+        return open_tags + [token]
+    return open_tags
+
+
 def _hard_split(block: str, limit: int) -> list[str]:
     """Cut one oversized HTML block at whitespace, closing and reopening tags."""
     pieces: list[str] = []
     current, open_tags = "", []
     for token in _TOKEN.findall(block):
-        closing = "".join(f"</{t.split()[0].strip('<>')}>" for t in reversed(open_tags))
-        if len(current) + len(token) + len(closing) > limit and current.strip():
-            pieces.append(current + closing)
+        after = _tags_after(open_tags, token)
+        if len(current) + len(token) + len(_closing(after)) > limit and current.strip():
+            pieces.append(current + _closing(open_tags))
             current = "".join(open_tags)
+        closing = _closing(open_tags)
         while len(token) > limit - len(current) - len(closing) - 1:  # a single enormous word
             room = max(limit - len(current) - len(closing) - 1, 1)
             pieces.append(current + token[:room] + closing)
             current, token = "".join(open_tags), token[room:]
         current += token
-        if token.startswith("</"):
-            open_tags.pop() if open_tags else None
-        elif token.startswith("<") and not token.endswith("/>"):
-            open_tags.append(token)
+        open_tags = after
     if current.strip():
         pieces.append(current)
     return pieces

@@ -46,3 +46,11 @@ def test_quotes_are_shortened_on_a_word_boundary():
 def test_json_answer_is_empty_when_not_answered():
     data = render.to_json(Answer(question="q", kind="declined", text="ignored", suggestions=["s"]))
     assert data["answer"] == "" and data["answered"] is False and data["suggestions"] == ["s"]
+
+
+def test_an_opening_tag_near_the_cut_still_leaves_room_for_its_closing_tag():
+    citation = Citation("", "Putin " * 2000, "d:p1", "x" * 9000, ((1, "0"),))
+    answer = Answer(question="q", kind="answer", text="t", citations=[citation, citation])
+    block = "<b>" + "word " * 2000 + "</b>" + "<i>" + "y " * 3000 + "</i>"
+    for message in render.answer_html(answer, [""]) + render.pack([block]):
+        assert len(message) <= render.TELEGRAM_LIMIT and balanced(message)
