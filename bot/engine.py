@@ -35,7 +35,7 @@ from rapidfuzz.distance import OSA
 from bot import text as T
 from bot.model import KnowledgeBase, Passage, QAEntry
 
-DEFAULT_MIN_CONFIDENCE = 0.35
+DEFAULT_MIN_CONFIDENCE = 0.4
 MAX_QUESTION_CHARS = 1000
 MAX_SUGGESTIONS = 3
 SUGGESTION_FLOOR = 0.3
@@ -84,6 +84,10 @@ _HAS_FIGURE = re.compile(
     r"regular|regularly|often|frequent)\b",
     re.I,
 )
+# "What did China say?" asks for a statement; "what does the article say" does not.
+_ASKS_STATEMENT = re.compile(r"\b(say|said|says|announce|announced|tweet|tweeted|comment|commented|claim|claimed)\b")
+_ABOUT_DOCUMENT = re.compile(r"\b(article|document|text|piece|analysis|author|report|story|it|you|this|summary)\b")
+_HAS_STATEMENT = re.compile(r"\b(said|says|stated|announced|told|declared|tweeted|according to)\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"'])")
 
 
@@ -353,13 +357,24 @@ class Engine:
         if social:
             return Answer(question=question, kind=social, suggestions=self.starter_questions())
         ranked = self.rank(stripped)
-        if ranked and _EXPECTS_FIGURE.match(stripped) and not _HAS_FIGURE.search(self._unit_text(ranked[0][0])):
-            ranked = [(u, min(c, self.min_confidence / 2), s) for u, c, s in ranked]  # asks when / how many; no figure here
+        if ranked and not self._fits_question_type(stripped, self._unit_text(ranked[0][0])):
+            ranked = [(u, min(c, self.min_confidence / 2), s) for u, c, s in ranked]
         if ranked and ranked[0][1] >= self.min_confidence:
             unit_index, confidence, _ = ranked[0]
             return self._answer_from(question, self.units[unit_index], confidence, stripped)
         confidence = ranked[0][1] if ranked else 0.0
         return Answer(question=question, kind="declined", confidence=round(confidence, 4), suggestions=self._suggest(ranked))
+
+    @staticmethod
+    def _fits_question_type(question: str, text: str) -> bool:
+        """A question for a date or quantity needs a text with a figure in it; one for
+        what somebody said needs a text that reports a statement."""
+        if _EXPECTS_FIGURE.match(question) and not _HAS_FIGURE.search(text):
+            return False
+        folded = T.fold(question)
+        if _ASKS_STATEMENT.search(folded) and not _ABOUT_DOCUMENT.search(folded) and not _HAS_STATEMENT.search(text):
+            return False
+        return True
 
     def _unit_text(self, unit_index: int) -> str:
         unit = self.units[unit_index]

@@ -48,7 +48,7 @@ STOP_WORDS = frozenset(
     look looks looking appear appears seem seems leave leaves left simple simply
     sentence sentences words plain toward towards between among put puts putting act acts
     acting better worse keep keeps kept get give gives giving play plays played
-    playing role roles part come comes coming
+    playing role roles part come comes coming start starts beginning begin
     """.split()
 )
 

@@ -92,3 +92,18 @@ def test_empty_and_huge_questions_are_not_answers(engine):
     assert engine.answer("   ").kind == "empty"
     assert engine.answer("?!…").kind == "empty"
     assert engine.answer("putin " * 400).kind == "too_long"
+
+
+def test_questions_for_a_date_or_number_need_a_figure_in_the_answer(engine):
+    assert not engine.answer("When is the summit?").answered
+    assert not engine.answer("How many people live in Alaska?").answered
+
+
+def test_questions_about_what_someone_said_need_a_reported_statement(engine):
+    assert not engine.answer("What did China say about the summit?").answered
+    assert engine.answer("What does the article say about NATO?").answered
+
+
+def test_a_unit_about_someone_else_loses_to_the_name_asked_about(engine):
+    answer = engine.answer("What are Putin's tactics?")
+    assert answer.answered and answer.entry_id in {"putin-tactics", "putin-messaging"}
