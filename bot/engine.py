@@ -121,6 +121,9 @@ class Answer:
         return self.kind == "answer"
 
 
+_NO_NAMES: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class _Unit:
     entry: QAEntry | None
@@ -153,6 +156,11 @@ class Engine:
                 keys = _SENTENCE.split(passage.text) if passage.kind == "paragraph" else [passage.text]
                 yield _Unit(None, passage), keys, "", f"{passage.section} {doc.title}"
 
+    def _capitalised_terms(self) -> set[str]:
+        """People, places, organisations: words the documents capitalise inside sentences."""
+        words = [w for d in self.kb.documents for p in d.passages if p.kind != "table_row" for w in T.capitalised_words(p.text)]
+        return set(T.terms(T.words(" ".join(words)), self.synonyms))
+
     def _build(self) -> None:
         # Postings are collected as flat (term, owner) int arrays and grouped
         # with numpy: per-term Python lists would cost ~10x the memory.
@@ -163,8 +171,8 @@ class Engine:
         starts, unit_t, unit_u, key_t, key_k = (array("q") for _ in range(5))
         vocab: set[str] = set()
         in_documents: set[int] = set()
-        names: set[str] = set()  # people, places, organisations: capitalised inside sentences
-        unit_own: list[set[str]] = []
+        names = self._capitalised_terms()
+        unit_names: list[frozenset[str]] = []
 
         def tid(term: str) -> int:
             return self.term_ids.setdefault(term, len(self.term_ids))
@@ -188,15 +196,14 @@ class Engine:
             own_words, context_words = T.words(own), T.words(context)
             vocab.update(own_words + context_words)
             bag.update(T.terms(own_words, self.synonyms))
-            unit_own.append(set(bag))  # what the unit itself says, without its section's title
+            own_names = bag & names  # what the unit itself names, not its section's title
+            unit_names.append(frozenset(own_names) if own_names else _NO_NAMES)
             bag.update(T.terms(context_words, self.synonyms))
             for t in bag:
                 unit_t.append(tid(t))
                 unit_u.append(u)
             if unit.passage is not None:
                 in_documents.update(self.term_ids[t] for t in bag)
-                if unit.passage.kind != "table_row":
-                    names.update(T.terms(T.words(" ".join(T.capitalised_words(unit.passage.text))), self.synonyms))
 
         n_terms, n = len(self.term_ids), max(len(self.units), 1)
         unit_t_arr, key_t_arr = np.frombuffer(unit_t, dtype=np.int64), np.frombuffer(key_t, dtype=np.int64)
@@ -212,7 +219,7 @@ class Engine:
         # Names that single units out (not ones nearly every unit has, like "summit").
         df = np.bincount(unit_t_arr, minlength=n_terms)
         self.names = {t for t in names if t in self.term_ids and df[self.term_ids[t]] <= NAME_MAX_SHARE * n}
-        self.unit_names = [frozenset(own & self.names) for own in unit_own]
+        self.unit_names = [u & self.names if u else _NO_NAMES for u in unit_names]
         key_total = np.bincount(np.frombuffer(key_k, dtype=np.int64), weights=self.idf[key_t_arr], minlength=len(self.key_texts))
         self.key_total = np.maximum(key_total, 1e-9)
         # Each unit's keys are one contiguous run: [key_starts[u], key_ends[u]).
