@@ -22,6 +22,12 @@ _US_PATTERN = re.compile(r"\bU\.?\s?S\.?(?:\s?A\.?)?(?![A-Za-z])")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"'})
 _POSSESSIVE = re.compile(r"(?<=\w)'s?\b")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# British spellings folded to American ones, on both sides of a match ("emphasise" == "emphasize").
+_BRITISH = [
+    (re.compile(r"\b(\w{2,})is(e|es|ed|ing|er|ers|ation|ations)\b"), r"\1iz\2"),
+    (re.compile(r"\b(\w{2,})ys(e|es|ed|ing)\b"), r"\1yz\2"),
+    (re.compile(r"\b(\w{3,})our(s|ed|ing|able)?\b"), r"\1or\2"),
+]
 
 # Words that carry no meaning for matching: function words and the ways
 # people wrap a question ("can you tell me what ...").
@@ -44,7 +50,7 @@ STOP_WORDS = frozenset(
     brings closer likely chance chances right currently pick picked chose chosen
     choose selected according anyway per still even yet care cares caring good
     work works might may done believe feel before ahead wonder wondering table tables
-    list lists chart section sections use uses using used practice practise employ
+    list lists chart section sections use uses using used practice practize employ
     look looks looking appear appears seem seems leave leaves left simple simply
     sentence sentences words plain toward towards between among put puts putting act acts
     acting better worse keep keeps kept get give gives giving play plays played
@@ -59,8 +65,10 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _POSSESSIVE.sub("", text.casefold())
-    return _NON_WORD.sub(" ", text).strip()
+    text = _NON_WORD.sub(" ", _POSSESSIVE.sub("", text.casefold())).strip()
+    for pattern, american in _BRITISH:
+        text = pattern.sub(american, text)
+    return text
 
 
 def words(text: str) -> list[str]:

@@ -6,6 +6,10 @@ from bot import text as T
 from bot.engine import MAX_SUGGESTIONS, Engine
 
 
+def test_british_and_american_spellings_fold_together():
+    assert T.fold("emphasise analyse candour") == T.fold("emphasize analyze candor")
+
+
 def test_folding_removes_case_accents_punctuation_and_possessives():
     assert T.fold("Détente's «TALKS»!") == "detente talks"
     assert T.fold("U.S.-Russia") == "usa russia"
