@@ -17,7 +17,6 @@ from bot.model import Document
 TELEGRAM_LIMIT = 4096
 QUOTE_CHARS = 220
 TITLE_CHARS = 120
-ALLOWED_TAGS = ("b", "i", "u", "s", "a", "code", "pre", "blockquote")
 
 DECLINED = "I couldn't find that in the documents I know, so I won't guess."
 EMPTY = "Please type a question, for example: What does Putin want from the summit?"
