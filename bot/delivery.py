@@ -16,19 +16,21 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot.config import parse_daily_time
 from bot.store import Store, Subscription
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_RETRY_AFTER_WAITS = 5
 NETWORK_RETRIES = 4
@@ -73,6 +75,34 @@ class DeliveryRateLimiter(AIORateLimiter):
         return await super().process_request(marked, args, kwargs, endpoint, data, None)
 
 
+async def with_retries(
+    send: Callable[[], Awaitable[T]],
+    network_retries: int = NETWORK_RETRIES,
+    retry_after_waits: int = MAX_RETRY_AFTER_WAITS,
+    backoff_s: float = BACKOFF_BASE_S,
+) -> T:
+    """Wait out flood limits and back off on network errors; a refusal (403, 400) is final.
+
+    Raises the last error once the retries are spent.
+    """
+    waits = retries = 0
+    while True:
+        try:
+            return await send()
+        except (Forbidden, BadRequest):
+            raise
+        except RetryAfter as exc:
+            waits += 1
+            if waits > retry_after_waits:
+                raise
+            await asyncio.sleep(retry_seconds(exc))
+        except NetworkError:  # TimedOut included
+            retries += 1
+            if retries > network_retries:
+                raise
+            await asyncio.sleep(backoff_s * 2 ** (retries - 1))
+
+
 def retry_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():  # PTB 22 warns that the type will change to timedelta
         warnings.simplefilter("ignore")
@@ -114,29 +144,21 @@ class Deliverer:
             self._in_flight.discard(key)
 
     async def _send(self, bot: Bot, chat_id: int, text: str, mark: SendMark) -> str:
-        waits = retries = 0
-        while True:
-            try:
-                await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True, rate_limit_args=mark)
-                return "sent"
-            except RetryAfter as exc:
-                waits += 1
-                if waits > MAX_RETRY_AFTER_WAITS:
-                    return "failed"
-                await asyncio.sleep(retry_seconds(exc))
-            except Forbidden:
+        try:
+            await with_retries(
+                lambda: bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True, rate_limit_args=mark)
+            )
+            return "sent"
+        except Forbidden:
+            return "blocked"
+        except BadRequest as exc:
+            if any(m in str(exc).lower() for m in GONE_MESSAGES):
                 return "blocked"
-            except BadRequest as exc:
-                if any(m in str(exc).lower() for m in GONE_MESSAGES):
-                    return "blocked"
-                log.warning("summary to %s rejected: %s", chat_id, exc)
-                return "failed"
-            except (TimedOut, NetworkError) as exc:
-                retries += 1
-                if retries > NETWORK_RETRIES:
-                    log.warning("summary to %s failed after %d tries: %s", chat_id, retries, exc)
-                    return "failed"
-                await asyncio.sleep(BACKOFF_BASE_S * 2 ** (retries - 1))
+            log.warning("summary to %s rejected: %s", chat_id, exc)
+            return "failed"
+        except (RetryAfter, NetworkError) as exc:
+            log.warning("summary to %s failed after retries: %s", chat_id, exc)
+            return "failed"
 
     async def deliver_all(
         self, bot: Bot, subs: list[Subscription], progress: Callable[[Tally], Awaitable[None]] | None = None

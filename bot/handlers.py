@@ -6,7 +6,6 @@ matching logic lives here.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import html
 import logging
@@ -28,7 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -139,17 +138,8 @@ async def send_answer(context: ContextTypes.DEFAULT_TYPE, chat: Chat, question: 
 
 
 async def with_retries(send: Callable[[], Awaitable[Message]]) -> Message:
-    """Replies survive a passing server error, dropped connection or flood wait; a refusal (403, 400) is final."""
-    for attempt in range(REPLY_RETRIES):
-        try:
-            return await send()
-        except (Forbidden, BadRequest):
-            raise
-        except RetryAfter as exc:
-            await asyncio.sleep(delivery.retry_seconds(exc))
-        except NetworkError:
-            await asyncio.sleep(REPLY_BACKOFF_S * 2**attempt)
-    return await send()
+    """Replies survive a passing server error, dropped connection or flood wait, with a shorter budget than broadcasts."""
+    return await delivery.with_retries(send, network_retries=REPLY_RETRIES, retry_after_waits=REPLY_RETRIES, backoff_s=REPLY_BACKOFF_S)
 
 
 async def too_fast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
