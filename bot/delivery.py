@@ -46,7 +46,10 @@ class Tally:
     skipped: int = 0
     blocked: int = 0
     failed: int = 0
-    done: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.skipped + self.blocked + self.failed
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,6 @@ class Deliverer:
         for sub in subs:
             status = await self.deliver(bot, sub, local_day(sub))
             setattr(tally, status, getattr(tally, status) + 1)
-            tally.done += 1
             if progress and loop.time() - last_report >= PROGRESS_EVERY_S:
                 last_report = loop.time()
                 await progress(tally)

@@ -209,7 +209,8 @@ class Engine:
         unit_t_arr, key_t_arr = np.frombuffer(unit_t, dtype=np.int64), np.frombuffer(key_t, dtype=np.int64)
         self.unit_post = _group(unit_t_arr, np.frombuffer(unit_u, dtype=np.int64), n_terms)
         self.key_post = _group(key_t_arr, np.frombuffer(key_k, dtype=np.int64), n_terms)
-        self.idf = np.log1p(n / np.maximum(np.bincount(unit_t_arr, minlength=n_terms), 1))
+        df = np.bincount(unit_t_arr, minlength=n_terms)  # units containing each term
+        self.idf = np.log1p(n / np.maximum(df, 1))
         # A word only curated phrasings use ("plan", "take") helps match phrasing but is not
         # a meaningful word of the documents, however rare it is.
         phrasing_only = np.ones(n_terms, dtype=bool)
@@ -217,7 +218,6 @@ class Engine:
         self.idf[phrasing_only] *= PHRASING_WEIGHT
         self.unknown_idf = UNKNOWN_WEIGHT * math.log(1 + n)
         # Names that single units out (not ones nearly every unit has, like "summit").
-        df = np.bincount(unit_t_arr, minlength=n_terms)
         self.names = {t for t in names if t in self.term_ids and df[self.term_ids[t]] <= NAME_MAX_SHARE * n}
         self.unit_names = [u & self.names if u else _NO_NAMES for u in unit_names]
         key_total = np.bincount(np.frombuffer(key_k, dtype=np.int64), weights=self.idf[key_t_arr], minlength=len(self.key_texts))
